@@ -1,0 +1,36 @@
+"""A JSON-LD 1.1 processor for signing and verifying: expansion and conversion to RDF, strict by default.
+
+Only what Data Integrity needs (expand, then deserialize to RDF) is implemented; compaction and framing
+are not. See ``context.py`` for why this is our own code rather than pyld.
+
+    quads = to_rdf(document, loader)          # raises StrictModeError on anything JSON-LD would drop
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..rdf import Quad
+from .context import ActiveContext, ContextLoader
+from .expand import Expander, json_pointer
+from .to_rdf import expanded_to_quads
+
+__all__ = ["ContextLoader", "expand", "to_rdf", "json_pointer"]
+
+
+def expand(document: Any, loader: ContextLoader, *, strict: bool = True, base: str | None = None) -> list[Any]:
+    """JSON-LD 1.1 expansion of `document`; contexts come only from `loader`."""
+    return Expander(loader, strict=strict, base=base).expand_document(document, ActiveContext(base))
+
+
+def to_rdf(
+    document: Any,
+    loader: ContextLoader,
+    *,
+    strict: bool = True,
+    base: str | None = None,
+    rdf_direction: str | None = None,
+) -> list[Quad]:
+    """The RDF dataset of `document` as deduplicated quads (N-Quads term strings, see ``rdf.py``)."""
+    expanded = expand(document, loader, strict=strict, base=base)
+    return expanded_to_quads(expanded, strict=strict, rdf_direction=rdf_direction)
