@@ -1,1 +1,79 @@
-"""placeholder"""
+"""Data Integrity cryptosuites: small objects, one per suite name (as in Digital Bazaar's libraries).
+
+A cryptosuite says which keys it accepts, how a document becomes bytes (RDFC-1.0 or JCS), and which
+hash it uses. Creating and checking proofs — the parts every suite shares — live in ``proofs.py``.
+
+    suite = get_suite("eddsa-rdfc-2022")
+    data = suite.hash_data(unsecured_document, proof_config, loader, key_type)   # what gets signed
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..canonical import jcs_bytes, rdfc_nquads
+from ..errors import ProofError
+from ..jsonld import ContextLoader
+from ..keys import KeyType, hash_name_for
+
+Canonicalization = Literal["rdfc", "jcs"]
+
+
+@dataclass(frozen=True)
+class Cryptosuite:
+    name: str
+    key_types: tuple[KeyType, ...]
+    canonicalization: Canonicalization
+
+    @property
+    def proof_keeps_context(self) -> bool:
+        """JCS suites sign the proof's @context and keep it in the proof; RDFC suites drop it."""
+        return self.canonicalization == "jcs"
+
+    def hash_name(self, key_type: KeyType) -> str:
+        return hash_name_for(key_type)
+
+    def check_key_type(self, key_type: str) -> None:
+        if key_type not in self.key_types:
+            raise ProofError(
+                f"{self.name} needs a {' or '.join(self.key_types)} key, but the key is {key_type}",
+                code="INVALID_PROOF_CONFIGURATION",
+            )
+
+    def canonicalize(self, document: Any, loader: ContextLoader, key_type: KeyType) -> bytes:
+        """Transformation (and, for JSON-LD, canonicalization) of a document or proof configuration."""
+        if self.canonicalization == "jcs":
+            return jcs_bytes(document)
+        return rdfc_nquads(document, loader, hash_algorithm=self.hash_name(key_type)).encode("utf-8")
+
+    def digest(self, data: bytes, key_type: KeyType) -> bytes:
+        return hashlib.new(self.hash_name(key_type), data).digest()
+
+    def hash_data(self, canonical_proof_config: bytes, canonical_document: bytes, key_type: KeyType) -> bytes:
+        """hash(proof configuration) ‖ hash(document): the bytes the signature covers."""
+        return self.digest(canonical_proof_config, key_type) + self.digest(canonical_document, key_type)
+
+
+EDDSA_RDFC_2022 = Cryptosuite("eddsa-rdfc-2022", ("Ed25519",), "rdfc")
+ECDSA_RDFC_2019 = Cryptosuite("ecdsa-rdfc-2019", ("P-256", "P-384"), "rdfc")
+EDDSA_JCS_2022 = Cryptosuite("eddsa-jcs-2022", ("Ed25519",), "jcs")
+ECDSA_JCS_2019 = Cryptosuite("ecdsa-jcs-2019", ("P-256", "P-384"), "jcs")
+
+SUITES: dict[str, Cryptosuite] = {s.name: s for s in (EDDSA_RDFC_2022, ECDSA_RDFC_2019, EDDSA_JCS_2022, ECDSA_JCS_2019)}
+
+
+def get_suite(name: object) -> Cryptosuite:
+    suite = SUITES.get(name) if isinstance(name, str) else None
+    if suite is None:
+        raise ProofError(
+            f"unknown cryptosuite {name!r}; supported: {', '.join(SUITES)}",
+            code="PROOF_VERIFICATION_ERROR",
+        )
+    return suite
+
+
+def default_suite_for(key_type: KeyType) -> Cryptosuite:
+    """The RDFC suite for a key type: eddsa-rdfc-2022 for Ed25519, ecdsa-rdfc-2019 for P-256 / P-384."""
+    return EDDSA_RDFC_2022 if key_type == "Ed25519" else ECDSA_RDFC_2019

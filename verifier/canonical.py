@@ -1,0 +1,33 @@
+"""The two ways a cryptosuite turns a JSON document into bytes to hash: RDFC-1.0 and JCS.
+
+RDFC (for the *-rdfc-* suites): strict JSON-LD → RDF → RDF Dataset Canonicalization. The hash inside
+RDFC-1.0 follows the suite's hash (SHA-384 for P-384), as the ECDSA cryptosuite specification says.
+JCS (for the *-jcs-* suites): RFC 8785 JSON Canonicalization, no JSON-LD processing at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rfc8785
+
+from .errors import CanonicalizationError, JsonLdError, MalformedValueError
+from .jsonld import ContextLoader, to_rdf
+from .rdfc import canonical_nquads
+
+
+def rdfc_nquads(document: Any, loader: ContextLoader, *, hash_algorithm: str = "sha256") -> str:
+    """The canonical N-Quads of `document` (strict JSON-LD; raises JsonLdError / CanonicalizationError)."""
+    quads = to_rdf(document, loader, strict=True)
+    return canonical_nquads(quads, hash_algorithm=hash_algorithm)
+
+
+def jcs_bytes(document: Any) -> bytes:
+    """RFC 8785 canonical JSON of `document`."""
+    try:
+        return rfc8785.dumps(document)
+    except (rfc8785.CanonicalizationError, ValueError, TypeError) as exc:  # e.g. NaN, a float out of range
+        raise MalformedValueError(f"the document cannot be canonicalized with JCS: {exc}") from exc
+
+
+__all__ = ["rdfc_nquads", "jcs_bytes", "CanonicalizationError", "JsonLdError"]

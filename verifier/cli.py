@@ -1,0 +1,183 @@
+"""The `perseus` command line.
+
+The verifier owns the entry point and its own commands (`verify`, `contexts`); the issuer, the trust
+registry and the credential builders add theirs through the ``perseus.commands`` entry-point group, so
+the verifier never imports them (a wallet can ship the verifier alone).
+
+Exit codes, which scripts rely on: 0 success / verified; 1 verified == false; 2 the input could not be
+read, parsed or used (one line on stderr says why — never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from .errors import ParsingError, PerseusError
+
+EXIT_OK = 0
+EXIT_NOT_VERIFIED = 1
+EXIT_BAD_INPUT = 2
+
+ENTRY_POINT_GROUP = "perseus.commands"
+
+
+class UsageError(PerseusError):
+    """Bad command-line input: a missing file, an invalid option value."""
+
+    code = "PARSING_ERROR"
+
+
+# -- helpers shared by every command ----------------------------------------------------------------------
+
+
+def read_json(path: str, what: str = "input") -> Any:
+    """Parse a JSON file (or stdin for "-"), turning every failure into one clear sentence."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{what} file {path!r} does not exist") from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path!r} is a directory, not a file") from None
+    except PermissionError:
+        raise UsageError(f"{what} file {path!r} cannot be read (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise ParsingError(f"{what} file {path!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"{what} file {path!r} cannot be read: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParsingError(f"{what} {path!r} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise ParsingError(f"{what} {path!r} is nested too deeply to be a credential") from None
+
+
+def write_output(text: str, path: str | None) -> None:
+    """Print `text`, or write it to `path` atomically (a temporary file renamed into place)."""
+    if path is None or path == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        temporary.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        temporary.replace(target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path!r}: {exc.strerror}") from None
+
+
+def dump_json(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+# -- the verifier's own commands ----------------------------------------------------------------------------
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .verify import parse_checks, verify_credential
+
+    try:
+        checks = parse_checks(args.checks)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    document = read_json(args.file, "credential")
+    result = verify_credential(document, checks=checks)
+    if args.json:
+        sys.stdout.write(dump_json(result.to_json()) + "\n")
+    else:
+        sys.stdout.write(result.report() + "\n")
+    return EXIT_OK if result.verified else EXIT_NOT_VERIFIED
+
+
+def _cmd_contexts(args: argparse.Namespace) -> int:
+    from perseus import contexts
+
+    for entry in contexts.bundled_contexts():
+        actual = contexts.file_sha256(entry.file)
+        if actual != entry.sha256:
+            raise UsageError(f"{entry.project_path} does not match its pinned sha256 {entry.sha256} (it is {actual})")
+        sys.stdout.write(f"{entry.url}\t{entry.sha256}\t{entry.project_path}\n")
+    return EXIT_OK
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    verify = commands.add_parser(
+        "verify",
+        help="verify a credential offline and print a report",
+        description="Verify a Verifiable Credential offline: proofs, issuer binding, validity period. "
+        "Exit 0 when verified, 1 when not (the reasons are printed), 2 when the file cannot be read.",
+    )
+    verify.add_argument("file", help="the credential (JSON), or - for standard input")
+    verify.add_argument(
+        "--checks",
+        metavar="LIST",
+        help="comma-separated checks to run (default: all): proof, issuer, validity; "
+        "'proof' alone checks only the signatures, as the VC API's checks option does",
+    )
+    verify.add_argument("--json", action="store_true", help="print the result as JSON (top-level boolean 'verified')")
+    verify.set_defaults(run=_cmd_verify)
+    listing = commands.add_parser(
+        "contexts",
+        help="list the bundled JSON-LD contexts (URL, sha256, file)",
+        description="List every JSON-LD context the verifier trusts: URL, sha256 and file path, tab-separated.",
+    )
+    listing.set_defaults(run=_cmd_contexts)
+
+
+# -- entry point -------------------------------------------------------------------------------------------
+
+_OWN_COMMANDS = {"verify", "contexts"}
+
+
+def _plugins() -> list[Callable[[Any], None]]:
+    found = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        found.append(ep.load())
+    return found
+
+
+def build_parser(*, with_plugins: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="perseus",
+        description="Perseus credentials: issue, sign and verify energy-data Verifiable Credentials, offline.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    register(commands)
+    if with_plugins:
+        for plugin in _plugins():
+            plugin(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `perseus verify` is the command banks run in batch: don't pay for loading the other commands.
+    own_only = bool(argv) and argv[0] in _OWN_COMMANDS
+    parser = build_parser(with_plugins=not own_only)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its message
+        return EXIT_BAD_INPUT if exc.code not in (0, None) else EXIT_OK
+    if getattr(args, "run", None) is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.run(args))
+    except PerseusError as exc:
+        sys.stderr.write(f"perseus {args.command}: error: {exc.message}\n")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Verifying a credential offline: the checks, in order, and the result a person can read.
+
+    result = verify_credential(document)              # every check
+    result = verify_credential(document, checks={"proof"})   # only the signatures (VC API `checks`)
+    print(result.report()); result.to_json()
+
+Checks (names as used by `--checks` and the VC API):
+* ``format``   — it is a credential: context, type, issuer, subject, dates (always run);
+* ``proof``    — every Data Integrity proof verifies (signature, purpose, key, canonical form);
+* ``issuer``   — a verified proof was made by a key the issuer controls (issuer binding);
+* ``validity`` — now is within validFrom / validUntil.
+Later layers (status, trust registry, permission, connectedness) add their own checks to the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from .credential import credential_problems, issuer_id, validity_problems
+from .dates import utc_now
+from .errors import PerseusError
+from .jsonld import expand
+from .loader import DocumentLoader
+from .proofs import ProofExpectations, ProofOutcome, proofs_of, verify_proofs
+from .result import CheckResult, ProblemDetail, VerificationResult
+from .suites import SUITES
+
+CREDENTIAL_CHECKS = ("proof", "issuer", "validity")
+
+
+def parse_checks(value: str | Iterable[str] | None, available: Iterable[str] = CREDENTIAL_CHECKS) -> set[str]:
+    """The set of checks to run from a comma-separated list (None means all); unknown names are an error."""
+    known = set(available)
+    if value is None:
+        return known
+    names = [n.strip() for n in (value.split(",") if isinstance(value, str) else value) if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown check(s) {', '.join(unknown)}; choose from {', '.join(sorted(known))}")
+    return set(names)
+
+
+def verify_credential(
+    document: Any,
+    *,
+    loader: DocumentLoader | None = None,
+    checks: str | Iterable[str] | None = None,
+    now: datetime | None = None,
+    expect: ProofExpectations | None = None,
+) -> VerificationResult:
+    """Verify a credential with the bundled contexts and offline DID resolution; never raises for bad input."""
+    loader = loader or DocumentLoader()
+    wanted = parse_checks(checks)
+    now = now or utc_now()
+    expect = expect or ProofExpectations(now=now)
+    result = VerificationResult(document=document)
+    problems = credential_problems(document)
+    if not isinstance(document, dict):
+        result.add(CheckResult("format", "failed", "not a JSON object", problems))
+        return result
+    outcomes = verify_proofs(document, loader=loader, expect=expect) if "proof" in wanted or "issuer" in wanted else []
+    if not any(isinstance(o.proof, dict) and str(o.proof.get("cryptosuite", "")).find("rdfc") >= 0 for o in outcomes):
+        # Proofs over RDF already expanded the document strictly; otherwise do it here, so that a
+        # JCS-signed or unsigned credential with undefined terms is still reported.
+        try:
+            expand(document, loader, strict=True)
+        except PerseusError as exc:
+            problems.append(ProblemDetail(exc.code, exc.message, "format"))
+    result.add(CheckResult("format", "failed" if problems else "passed", _format_summary(document, problems), problems))
+    if "proof" in wanted:
+        result.add(_proof_check(document, outcomes))
+    if "issuer" in wanted:
+        result.add(_issuer_check(document, outcomes))
+    if "validity" in wanted:
+        validity, summary = validity_problems(document, now)
+        result.add(CheckResult("validity", "failed" if validity else "passed", summary, validity))
+    return result
+
+
+def _format_summary(document: dict[str, Any], problems: list[ProblemDetail]) -> str:
+    if problems:
+        return "not a well-formed credential"
+    types = document.get("type")
+    types = [t for t in (types if isinstance(types, list) else [types]) if t != "VerifiableCredential"]
+    return f"{', '.join(map(str, types)) or 'VerifiableCredential'} from {issuer_id(document)}"
+
+
+def _proof_check(document: dict[str, Any], outcomes: list[ProofOutcome]) -> CheckResult:
+    if not proofs_of(document):
+        return CheckResult(
+            "proof",
+            "failed",
+            "no proof",
+            [ProblemDetail("CRYPTOGRAPHIC_SECURITY_ERROR", "the credential has no proof; sign it with `perseus sign`", "proof")],
+        )
+    problems = []
+    details = []
+    for o in outcomes:
+        for p in o.problems:
+            problems.append(ProblemDetail(p.code, f"{o.label}: {p.detail}", "proof"))
+        proof = o.proof if isinstance(o.proof, dict) else {}
+        details.append(
+            {
+                "cryptosuite": proof.get("cryptosuite"),
+                "verificationMethod": proof.get("verificationMethod"),
+                "created": proof.get("created"),
+                "verified": o.verified,
+            }
+        )
+    good = sum(o.verified for o in outcomes)
+    summary = f"{good} of {len(outcomes)} proof{'s' if len(outcomes) != 1 else ''} verified"
+    suites = sorted({d["cryptosuite"] for d in details if d["cryptosuite"] in SUITES})
+    if suites:
+        summary += f" ({', '.join(suites)})"
+    return CheckResult("proof", "failed" if problems else "passed", summary, problems, {"proofs": details})
+
+
+def _issuer_check(document: dict[str, Any], outcomes: list[ProofOutcome]) -> CheckResult:
+    issuer = issuer_id(document)
+    signers = sorted({o.controller for o in outcomes if o.verified and o.controller})
+    if issuer is not None and issuer in signers:
+        return CheckResult("issuer", "passed", f"signed by the issuer {issuer}")
+    if not signers:
+        detail = "no verified proof, so nothing shows that the issuer made this credential"
+    else:
+        detail = (
+            f"the credential names {issuer} as issuer, but it was signed by {', '.join(signers)}; "
+            "an issuer must sign with a key it controls (use --checks proof to check only the signatures)"
+        )
+    return CheckResult("issuer", "failed", "not signed by its issuer", [ProblemDetail("ISSUER_MISMATCH", detail, "issuer")])
