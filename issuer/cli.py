@@ -47,6 +47,9 @@ def _cmd_sign(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
+    from .demo import register as register_demo
+
+    register_demo(commands)
     keys = commands.add_parser("keys", help="create and manage signing keys", description="Create and manage signing keys.")
     key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION")
     generate = key_commands.add_parser(

@@ -7,6 +7,9 @@ JCS (for the *-jcs-* suites): RFC 8785 JSON Canonicalization, no JSON-LD process
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import rfc8785
@@ -16,10 +19,29 @@ from .jsonld import ContextLoader, to_rdf
 from .rdfc import canonical_nquads
 
 
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building large acyclic structures.
+
+    JSON-LD expansion and canonicalization of a year of readings allocate ~10^6 dicts, tuples and strings,
+    none in reference cycles; Python's collector would rescan them repeatedly as they accumulate, which
+    makes the cost grow faster than the data (measured: 17,520 readings cost 18x what 1,440 cost with the
+    collector running). Reference counting still frees everything; the collector resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def rdfc_nquads(document: Any, loader: ContextLoader, *, hash_algorithm: str = "sha256") -> str:
     """The canonical N-Quads of `document` (strict JSON-LD; raises JsonLdError / CanonicalizationError)."""
-    quads = to_rdf(document, loader, strict=True)
-    return canonical_nquads(quads, hash_algorithm=hash_algorithm)
+    with no_cyclic_gc():
+        quads = to_rdf(document, loader, strict=True)
+        return canonical_nquads(quads, hash_algorithm=hash_algorithm)
 
 
 def jcs_bytes(document: Any) -> bytes:

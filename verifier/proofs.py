@@ -61,7 +61,7 @@ def _unsecured(document: dict[str, Any], previous: list[dict[str, Any]]) -> dict
     """The document a proof signs: without proofs, except the previous proofs of a chain (DI §4.3)."""
     out = {k: v for k, v in document.items() if k != "proof"}
     if previous:
-        out["proof"] = previous if len(previous) > 1 else previous[0]
+        out["proof"] = previous  # always a list, as the specification says (it matters for JCS)
     return out
 
 
@@ -235,7 +235,7 @@ def _verify_one(
     if public_key.key_type not in suite.key_types:
         outcome.fail(
             "PROOF_VERIFICATION_ERROR",
-            f"{suite.name} proofs need a {' or '.join(suite.key_types)} key, but {proof['verificationMethod']} is a {public_key.key_type} key",
+            f"{suite.name} proofs need a key of type {' or '.join(suite.key_types)}, but {proof['verificationMethod']} is {public_key.key_type}",
         )
         return
     previous_ids = _previous_ids(proof.get("previousProof"))

@@ -4,20 +4,27 @@ A Data Integrity proof over RDF signs the *canonical* N-Quads of the credential:
 however its blank nodes were labelled and its quads ordered, must give byte-identical text. RDFC-1.0
 does that by labelling every blank node ``c14n0``, ``c14n1`` ... from hashes of its surroundings.
 
-The code follows the spec's sections, and names functions after them:
+The code follows the spec's sections (numbers and anchors of the W3C Recommendation), and names
+functions after them:
 
-* §4.4 Canonicalization Algorithm ............ `canonicalize` (steps 1–7, marked in comments)
-* §4.5 Issue Identifier Algorithm ............ `IdentifierIssuer.issue`
-* §4.6 Hash First Degree Quads ............... `_hash_first_degree_quads` (batched over all nodes)
-* §4.7 Hash Related Blank Node ............... `_hash_related_blank_node`
-* §4.8 Hash N-Degree Quads ................... `_hash_n_degree_quads`
+* §4.2 Canonicalization State (#canon-state) ........ `_State`
+* §4.3 Blank Node Identifier Issuer State ........... `IdentifierIssuer`
+* §4.4 Canonicalization Algorithm (#canon-algorithm)  `canonicalize` (steps marked in comments);
+  step 2's blank node to quads map is `_index_quads` (hot path) and `_blank_node_to_quads`
+* §4.5 Issue Identifier (#issue-identifier) ......... `IdentifierIssuer.issue`
+* §4.6 Hash First Degree Quads (#hash-1d-quads) ..... `_hash_first_degree_quads` (all nodes at once)
+* §4.7 Hash Related Blank Node ...................... `_hash_related_blank_node`
+* §4.8 Hash N-Degree Quads (#hash-nd-quads) ......... `_hash_n_degree_quads`
+* §5 Serialization, Appendix A canonical N-Quads .... `_serialize` (terms are already canonical text)
 
 Speed. A year of half-hourly meter readings is ~17,520 blank nodes and ~90,000 quads, and the
 whole verification has a one-second budget. Almost every blank node in real credentials has a
-unique first-degree hash, so the first-degree phase is the hot path: it works on the string terms
-of ``rdf.py`` directly (a term's first character says whether it is a blank node), makes one pass
-to group quads by blank node, and allocates nothing per quad beyond the N-Quads line it must hash.
-The expensive N-degree machinery runs only for blank nodes whose first-degree hashes collide.
+unique first-degree hash, so the first-degree phase is the hot path. It works on the string terms
+of ``rdf.py`` directly (a term's first character says whether it is a blank node), formats each
+quad once, in one pass, as the line Hash First Degree Quads hashes, and derives the canonical
+lines from those same strings; no object is allocated per quad beyond that line. The N-degree
+machinery, and the quad-by-quad map the spec describes, are built only for blank nodes whose
+first-degree hashes collide.
 
 Safety. Hash N-Degree Quads is exponential in the worst case (it tries every permutation of
 blank nodes that look alike, recursively); a "poison" dataset of a few dozen quads can make it run
@@ -28,9 +35,10 @@ for years. Every call therefore carries a work budget, see `work_limit`, and ref
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
-from itertools import permutations
+from itertools import islice, permutations
 
 from .errors import CanonicalizationError
 from .rdf import Quad
@@ -135,33 +143,49 @@ def work_limit(shared_blank_nodes: int, work_factor: int = DEFAULT_WORK_FACTOR) 
 class _State:
     """The canonicalization state (§4.2) plus the hash function and the work budget."""
 
-    __slots__ = ("bnode_quads", "first_degree", "canonical", "hash", "related_hashes", "spent", "limit", "shared")
+    __slots__ = (
+        "bnode_quads",
+        "first_degree",
+        "canonical",
+        "hash",
+        "related_hashes",
+        "shared",
+        "limit",
+        "spent",
+        "calls",
+        "permutations",
+    )
 
     def __init__(
         self,
         bnode_quads: dict[str, list[Quad]],
-        first_degree: dict[str, str],
+        first_degree: dict[str, bytes],
         canonical: IdentifierIssuer,
         hash_fn: Callable[..., "hashlib._Hash"],
+        shared: int,
+        limit: int,
     ) -> None:
-        self.bnode_quads = bnode_quads  # blank node to quads map
-        self.first_degree = first_degree  # blank node -> its Hash First Degree Quads result
+        self.bnode_quads = bnode_quads  # blank node to quads map (mention sets)
+        self.first_degree = first_degree  # blank node -> its Hash First Degree Quads digest
         self.canonical = canonical  # canonical issuer ("c14n")
         self.hash = hash_fn
         self.related_hashes: dict[tuple[str, str, str], str] = {}  # memo for Hash Related Blank Node
+        self.shared = shared  # blank nodes whose first-degree hashes collide
+        self.limit = limit  # work units allowed (`work_limit`)
         self.spent = 0
-        self.limit = 0
-        self.shared = 0
+        self.calls = 0
+        self.permutations = 0
 
     def spend(self, units: int) -> None:
         """Charge `units` of N-degree work; refuse the dataset once the budget is exceeded."""
         self.spent += units
         if self.spent > self.limit:
             raise CanonicalizationError(
-                f"this dataset needs more than {self.limit} Hash N-Degree Quads calls and permutations "
-                f"to canonicalize ({self.shared} blank nodes share first-degree hashes); it looks like a "
-                "poison graph (many blank nodes that cannot be told apart), so RDFC-1.0 canonicalization "
-                "was stopped",
+                f"RDFC-1.0 canonicalization stopped: this dataset needs more than {self.limit:,} units of "
+                f"Hash N-Degree Quads work (after {self.calls:,} calls and {self.permutations:,} "
+                f"permutations) for its {self.shared} blank nodes that share first-degree hashes; it looks "
+                "like a poison graph (many blank nodes that cannot be told apart, such as a clique), whose "
+                "canonicalization could take hours, so it is refused",
                 code="PROOF_TRANSFORMATION_ERROR",
             )
 
@@ -177,64 +201,190 @@ def _hash_function(name: str) -> Callable[..., "hashlib._Hash"]:
     return fn
 
 
-def _blank_node_to_quads(quads: list[Quad]) -> dict[str, list[Quad]]:
-    """§4.4 step 2: relate each blank node to the quads it is a component of.
+class _Mentions:
+    """§4.4 step 2's blank node to quads map, stored in the shape the hot path needs.
 
-    A quad that mentions the same blank node twice (a self link) is listed once for it: the map
-    relates a node to a *set* of quads.
+    Nearly every quad of a credential has at most one blank node, and it is either the subject or
+    the last term (object in the default graph, or graph name) of a quad with an IRI subject. Such a
+    quad is stored once, as the very line Hash First Degree Quads hashes for that node:
+
+    * ``lines[n]``: those lines for node n, e.g. ``"_:a <p> <o> .\\n"`` or ``"<s> <p> _:a .\\n"``;
+      the canonical line is the same with ``_:a`` replaced by n's canonical label;
+    * ``general[n]``: every other quad mentioning n (several blank nodes, ...), kept as a quad
+      (``general_quads`` has them all, once each);
+    * ``ground``: the finished lines of quads without blank nodes.
+
+    ``lines`` has a key for every blank node, in order of first appearance: the iteration order of
+    the spec's map (it decides which of two automorphic nodes is labelled first, hence the issued
+    map). Serialization is injective for well-formed terms, so a duplicate quad shows up as a
+    duplicate string in one of these lists, where it is removed (the dataset is a set).
     """
-    bnode_quads: dict[str, list[Quad]] = {}
-    get = bnode_quads.get
+
+    __slots__ = ("ground", "lines", "general", "general_quads")
+
+    def __init__(self) -> None:
+        self.ground: list[str] = []
+        self.lines: dict[str, list[str]] = {}
+        self.general: dict[str, list[Quad]] = {}
+        self.general_quads: dict[Quad, None] = {}  # the general quads, each once, in input order
+
+
+def _index_quads(quads: Iterable[Quad]) -> _Mentions:
+    """§4.4 steps 1–2: one pass over the input building the blank node to quads map (`_Mentions`)."""
+    index = _Mentions()
+    ground_append = index.ground.append
+    lines, general = index.lines, index.general
+    lines_get = lines.get
+    seen_general = index.general_quads
     for quad in quads:
-        s, _, o, g = quad
-        if s[0] == "_":
-            entry = get(s)
-            if entry is None:
-                bnode_quads[s] = [quad]
+        s, p, o, g = quad
+        first = s[0]
+        if first == "_":
+            if o[0] != "_" and not (g and g[0] == "_"):
+                line = f"_:a {p} {o} {g} .\n" if g else f"_:a {p} {o} .\n"
+                node = s
             else:
-                entry.append(quad)
+                node = ""
+        elif o[0] == "_":
+            if not g and first == "<":
+                line = f"{s} {p} _:a .\n"
+                node = o
+            else:
+                node = ""
+        elif g and g[0] == "_":
+            if first == "<":
+                line = f"{s} {p} {o} _:a .\n"
+                node = g
+            else:
+                node = ""
+        else:
+            ground_append(f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n")
+            continue
+        if node:
+            entry = lines_get(node)
+            if entry is None:
+                lines[node] = [line]
+            else:
+                entry.append(line)
+            continue
+        # Anything else: several blank nodes, a blank node object in a named graph, an odd subject.
+        if quad in seen_general:
+            continue
+        seen_general[quad] = None
+        nodes = [s] if first == "_" else []
         if o[0] == "_" and o != s:
-            entry = get(o)
-            if entry is None:
-                bnode_quads[o] = [quad]
-            else:
-                entry.append(quad)
+            nodes.append(o)
         if g and g[0] == "_" and g != s and g != o:
-            entry = get(g)
+            nodes.append(g)
+        for node in nodes:
+            entry = general.get(node)
             if entry is None:
-                bnode_quads[g] = [quad]
+                general[node] = [quad]
+                if node not in lines:
+                    lines[node] = []
             else:
                 entry.append(quad)
-    return bnode_quads
+    return index
 
 
-def _hash_first_degree_quads(bnode_quads: dict[str, list[Quad]], hash_fn: Callable[..., "hashlib._Hash"]) -> dict[str, str]:
+def _substituted_line(quad: Quad, reference: str, labels: dict[str, str] | None) -> str:
+    """One N-Quads line of a general quad, its blank nodes written as Hash First Degree Quads needs
+    (``_:a`` for `reference`, ``_:z`` for the others) or, with `labels`, canonically."""
+    s, p, o, g = quad
+    if labels is None:
+        s = ("_:a" if s == reference else "_:z") if s[0] == "_" else s
+        o = ("_:a" if o == reference else "_:z") if o[0] == "_" else o
+        g = ("_:a" if g == reference else "_:z") if g and g[0] == "_" else g
+    else:
+        s = labels[s] if s[0] == "_" else s
+        o = labels[o] if o[0] == "_" else o
+        g = labels[g] if g and g[0] == "_" else g
+    return f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n"
+
+
+def _hash_first_degree_quads(
+    index: _Mentions, hash_fn: Callable[..., "hashlib._Hash"]
+) -> tuple[dict[str, bytes], dict[str, str]]:
     """§4.6 Hash First Degree Quads, for every blank node at once (§4.4 step 3).
 
-    For reference node n, each quad of its mention set is serialized with n written ``_:a`` and every
-    other blank node ``_:z``; the lines are sorted, concatenated and hashed. Done in one loop over the
-    map rather than one call per node because this is the hot path (one iteration per blank node of
-    the dataset).
+    For reference node n, every quad that mentions it is serialized with n written ``_:a`` and any
+    other blank node ``_:z``; the lines are sorted, concatenated and hashed. This is the hot path (one
+    iteration per blank node of the dataset), hence one loop instead of a call per node, with the
+    lines prepared by `_index_quads`.
+
+    Returns the digests (bytes: they sort as their hex forms do, and most are never needed as text)
+    and, for nodes without general quads, the concatenated lines, which `_serialize` reuses. Leaves
+    every ``index.lines`` list sorted and without duplicates.
     """
-    result: dict[str, str] = {}
-    for n, mentions in bnode_quads.items():
-        lines = []
-        append = lines.append
-        for s, p, o, g in mentions:
-            if s[0] == "_":
-                s = "_:a" if s == n else "_:z"
-            if o[0] == "_":
-                o = "_:a" if o == n else "_:z"
-            if g:
-                if g[0] == "_":
-                    g = "_:a" if g == n else "_:z"
-                append(f"{s} {p} {o} {g} .\n")
-            else:
-                append(f"{s} {p} {o} .\n")
+    general_get = index.general.get if index.general else None
+    digests: dict[str, bytes] = {}
+    texts: dict[str, str] = {}
+    for n, lines in index.lines.items():
         if len(lines) > 1:
+            if len(set(lines)) != len(lines):
+                lines[:] = set(lines)
             lines.sort()
-        result[n] = hash_fn("".join(lines).encode()).hexdigest()
-    return result
+        general = general_get(n) if general_get is not None else None
+        if general is None:
+            data = texts[n] = "".join(lines)
+        else:  # a node with general quads: the spec's procedure, line by line
+            data = "".join(sorted(lines + [_substituted_line(quad, n, None) for quad in general]))
+        digests[n] = hash_fn(data.encode()).digest()
+    return digests, texts
+
+
+def _serialize(index: _Mentions, texts: dict[str, str], canonical: dict[str, str]) -> str:
+    """§5 Serialization: the canonical N-Quads document, lines in code point order.
+
+    Lines starting with ``<`` (IRI subjects) sort before those starting with ``_:``, and the lines
+    of one blank subject are contiguous, in the order of their first-degree lines (the labels are a
+    common prefix), with subjects ordered by ``label + " "``. So the document is the sorted
+    IRI-subject lines, then one block per blank subject, and each block is its first-degree text with
+    ``_:a`` replaced by the label, when ``_:a`` occurs nowhere else in it (checked by counting).
+    """
+    labels = {n: "_:" + c for n, c in canonical.items()}
+    pool = index.ground  # lines whose subject is not a blank node
+    append = pool.append
+    extra: dict[str, list[str]] = {}  # general quads' lines, by blank subject
+    for quad in index.general_quads:
+        line = _substituted_line(quad, "", labels)
+        s = quad[0]
+        if s[0] == "_":
+            entry = extra.get(s)
+            if entry is None:
+                extra[s] = [line]
+            else:
+                entry.append(line)
+        else:
+            append(line)
+    blocks: list[tuple[str, str]] = []
+    blocks_append = blocks.append
+    texts_get = texts.get
+    for n, lines in index.lines.items():
+        label = labels[n]
+        text = texts_get(n)
+        if lines and lines[0][0] != "_":  # lines[:split] have an IRI subject, lines[split:] have n
+            split = bisect_left(lines, "_")
+            for line in lines[:split]:
+                append(line[:-6] + label + " .\n")
+            if text is not None:
+                text = text[len(lines[0]) :] if split == 1 else text[sum(map(len, lines[:split])) :]
+        else:
+            split = 0
+        if text is not None and text.count("_:a") == len(lines) - split and n not in extra:
+            if text:
+                blocks_append((label + " ", text.replace("_:a", label)))
+        elif split < len(lines) or n in extra:
+            block = sorted([label + line[3:] for line in lines[split:]] + extra.get(n, []))
+            blocks_append((label + " ", "".join(block)))
+    pool.sort()
+    if len(pool) > 1 and any(map(str.__eq__, pool, islice(pool, 1, None))):
+        pool = list(dict.fromkeys(pool))  # duplicate quads without blank nodes
+    blocks.sort()
+    if pool and pool[-1] >= "_":  # a subject that is neither an IRI nor a blank node: sort everything
+        lines = [line + "\n" for _, text in blocks for line in text.split("\n")[:-1]]
+        return "".join(sorted(pool + lines))
+    return "".join(pool) + "".join([text for _, text in blocks])
 
 
 def _hash_related_blank_node(state: _State, related: str, quad: Quad, issuer: IdentifierIssuer, position: str) -> str:
@@ -246,7 +396,7 @@ def _hash_related_blank_node(state: _State, related: str, quad: Quad, issuer: Id
     across calls and permutations, so hashes are memoized by input.
     """
     identifier = state.canonical.issued.get(related) or issuer.issued.get(related)
-    label = "_:" + identifier if identifier is not None else state.first_degree[related]
+    label = "_:" + identifier if identifier is not None else state.first_degree[related].hex()
     predicate = "" if position == "g" else quad[1]
     key = (position, predicate, label)  # a tuple: hashing it reuses the strings' cached hashes
     memo = state.related_hashes
@@ -296,6 +446,7 @@ def _hash_n_degree_quads_steps(state: _State, identifier: str, issuer: Identifie
     the first, one per blank node in it; and for every issuer copy, one per 256 identifiers copied.
     """
     mentions = state.bnode_quads[identifier]
+    state.calls += 1
     state.spend(1 + len(mentions))
     canonical = state.canonical.issued
     # Steps 1–3: group the related blank nodes by their Hash Related Blank Node hash.
@@ -314,6 +465,7 @@ def _hash_n_degree_quads_steps(state: _State, identifier: str, issuer: Identifie
         chosen_issuer = issuer  # 5.3 (always replaced: the first permutation is never pruned)
         group = related_by_hash[related_hash]
         for count, permutation in enumerate(permutations(group)):  # 5.4
+            state.permutations += 1
             if count:
                 state.spend(len(group))
             # 5.4.1, copied lazily: only a permutation that issues a new identifier needs its own copy
@@ -350,6 +502,23 @@ def _hash_n_degree_quads_steps(state: _State, identifier: str, issuer: Identifie
     return state.hash("".join(data_to_hash).encode()).hexdigest(), issuer
 
 
+def _blank_node_to_quads(quads: Iterable[Quad], wanted: set[str]) -> dict[str, list[Quad]]:
+    """§4.4 step 2 as the spec states it, for the blank nodes in `wanted`: each one's mention set.
+
+    Hash N-Degree Quads walks mention sets as quads; built only when some first-degree hashes collide.
+    A quad that mentions a node twice (a self link) is listed once for it: mention sets are sets.
+    """
+    bnode_quads: dict[str, list[Quad]] = {}
+    for quad in dict.fromkeys(quads):
+        s, _, o, g = quad
+        for node in (s, o, g):
+            if node in wanted:
+                entry = bnode_quads.setdefault(node, [])
+                if not entry or entry[-1] is not quad:
+                    entry.append(quad)
+    return bnode_quads
+
+
 def canonicalize(
     quads: Iterable[Quad],
     *,
@@ -363,68 +532,58 @@ def canonicalize(
     and for a dataset that would need more N-degree work than `work_limit` allows.
     """
     hash_fn = _hash_function(hash_algorithm)
-    # Deduplicate, keeping first-seen order so that the issued map for automorphic nodes is stable.
-    unique = list(dict.fromkeys(quads))
-
-    # Steps 1–2: the canonicalization state and the blank node to quads map.
-    bnode_quads = _blank_node_to_quads(unique)
+    quads = quads if isinstance(quads, (list, tuple)) else list(quads)
+    try:
+        # Steps 1–2: the canonicalization state and the blank node to quads map.
+        index = _index_quads(quads)
+    except (IndexError, ValueError, TypeError) as exc:
+        raise CanonicalizationError(
+            f"not a dataset of N-Quads terms (each quad must be 4 strings, none empty but the graph): {exc}",
+            code="PROOF_TRANSFORMATION_ERROR",
+        ) from None
     canonical = IdentifierIssuer("c14n")
-    if bnode_quads:
-        # Step 3: first-degree hashes, and the hash to blank nodes map.
-        first_degree = _hash_first_degree_quads(bnode_quads, hash_fn)
-        hash_to_bnodes: dict[str, list[str]] = {}
-        for n, h in first_degree.items():
-            entry = hash_to_bnodes.get(h)
-            if entry is None:
-                hash_to_bnodes[h] = [n]
-            else:
-                entry.append(n)
 
-        # Step 4: nodes with a unique first-degree hash get canonical identifiers, in hash order.
-        shared: list[tuple[str, list[str]]] = []
-        for h in sorted(hash_to_bnodes):
-            identifiers = hash_to_bnodes[h]
-            if len(identifiers) == 1:
-                canonical.issue(identifiers[0])
-            else:
-                shared.append((h, identifiers))
-
-        # Step 5: nodes sharing a first-degree hash are told apart by Hash N-Degree Quads.
-        if shared:
-            state = _State(bnode_quads, first_degree, canonical, hash_fn)
-            state.shared = sum(len(identifiers) for _, identifiers in shared)
-            state.limit = work_limit(state.shared, work_factor)
-            for _, identifiers in shared:
-                hash_path_list: list[tuple[str, IdentifierIssuer]] = []
-                for n in identifiers:  # 5.2
-                    if n in canonical.issued:
-                        continue
-                    temporary = IdentifierIssuer("b")
-                    temporary.issue(n)
-                    hash_path_list.append(_hash_n_degree_quads(state, n, temporary))
-                hash_path_list.sort(key=lambda result: result[0])  # 5.3; stable for equal hashes
-                for _, issuer in hash_path_list:
-                    for existing in issuer.issued:
-                        canonical.issue(existing)
-
-    # Steps 6–7: relabel, serialize in canonical N-Quads form, sort.
-    labels = {n: "_:" + c for n, c in canonical.issued.items()}
-    lines = []
-    append = lines.append
-    for s, p, o, g in unique:
-        if s[0] == "_":
-            s = labels[s]
-        if o[0] == "_":
-            o = labels[o]
-        if g:
-            if g[0] == "_":
-                g = labels[g]
-            append(f"{s} {p} {o} {g} .\n")
+    # Step 3: first-degree hashes, and the hash to blank nodes map (lists in first-appearance order).
+    first_degree, texts = _hash_first_degree_quads(index, hash_fn)
+    hash_to_bnodes: dict[bytes, list[str]] = {}
+    for n, h in first_degree.items():
+        entry = hash_to_bnodes.get(h)
+        if entry is None:
+            hash_to_bnodes[h] = [n]
         else:
-            append(f"{s} {p} {o} .\n")
-    lines.sort()
+            entry.append(n)
+
+    # Step 4: nodes with a unique first-degree hash get canonical identifiers, in hash order.
+    shared: list[list[str]] = []
+    issue = canonical.issue
+    for h in sorted(hash_to_bnodes):
+        identifiers = hash_to_bnodes[h]
+        if len(identifiers) == 1:
+            issue(identifiers[0])
+        else:
+            shared.append(identifiers)
+
+    # Step 5: nodes sharing a first-degree hash are told apart by Hash N-Degree Quads.
+    if shared:
+        wanted = {n for identifiers in shared for n in identifiers}
+        limit = work_limit(len(wanted), work_factor)
+        state = _State(_blank_node_to_quads(quads, wanted), first_degree, canonical, hash_fn, len(wanted), limit)
+        for identifiers in shared:
+            hash_path_list: list[tuple[str, IdentifierIssuer]] = []
+            for n in identifiers:  # 5.2
+                if n in canonical.issued:
+                    continue
+                temporary = IdentifierIssuer("b")
+                temporary.issue(n)
+                hash_path_list.append(_hash_n_degree_quads(state, n, temporary))
+            hash_path_list.sort(key=lambda result: result[0])  # 5.3; stable for equal hashes
+            for _, issuer in hash_path_list:
+                for existing in issuer.issued:
+                    issue(existing)
+
+    # Steps 6–7: the issued identifiers map and the serialized canonical form.
     issued = {n[2:]: c for n, c in canonical.issued.items()}
-    return CanonicalDataset("".join(lines), issued)
+    return CanonicalDataset(_serialize(index, texts, canonical.issued), issued)
 
 
 def canonical_nquads(quads: Iterable[Quad], *, hash_algorithm: str = "sha256") -> str:

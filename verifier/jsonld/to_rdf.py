@@ -221,6 +221,10 @@ class RdfWriter:
             return self._literal(item)
         if "@list" in item:
             return self._list(item["@list"], graph)
+        identifier = item.get("@id")
+        if identifier is not None and not identifier.startswith("_:") and identifier not in self._terms and not is_well_formed_iri(identifier):
+            self._unsafe("relative object reference", f"the reference {identifier!r} is not an absolute IRI", identifier)
+            return None
         term = self._node(item, graph)
         if term is None:
             self._unsafe("relative object reference", f"the reference {item.get('@id')!r} is not an absolute IRI", str(item.get("@id")))

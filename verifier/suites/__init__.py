@@ -38,7 +38,7 @@ class Cryptosuite:
     def check_key_type(self, key_type: str) -> None:
         if key_type not in self.key_types:
             raise ProofError(
-                f"{self.name} needs a {' or '.join(self.key_types)} key, but the key is {key_type}",
+                f"{self.name} needs a key of type {' or '.join(self.key_types)}, but this key is {key_type}",
                 code="INVALID_PROOF_CONFIGURATION",
             )
 
