@@ -24,7 +24,7 @@ from .rdf import RDF_LANGSTRING, Quad, iri, literal, quad_line
 
 __all__ = ["parse_nquads", "serialize_nquads"]
 
-# --- terminals (N-Quads 1.1 §4 grammar) --------------------------------------------------------------
+# --- terminals (the N-Quads 1.1 grammar) --------------------------------------------------------------
 
 _HEX4 = r"[0-9A-Fa-f]{4}"
 _HEX8 = r"[0-9A-Fa-f]{8}"
@@ -65,6 +65,8 @@ _TOKENS = {
     "end": re.compile(rf"\.{_WS}(?:#.*)?"),
 }
 
+_KIND_NAMES = {"iri": "an IRI", "bnode": "a blank node", "string": "a literal"}
+
 _ESCAPE = re.compile(rf"\\(?:u({_HEX4})|U({_HEX8})|(.))", re.DOTALL)
 _ECHARS = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 # Characters an IRI may not contain, even when written as a UCHAR (they are excluded from IRIREF's
@@ -95,7 +97,7 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(decode, text)
 
 
-def _iri_term(escaped: str) -> str:
+def _checked_iri_term(escaped: str) -> str:
     """The canonical text of an IRIREF's content; refuses what is not an absolute IRI."""
     value = _unescape(escaped)
     if escaped is not value:
@@ -107,8 +109,18 @@ def _iri_term(escaped: str) -> str:
     return iri(value)
 
 
-def _quad_from_match(m: re.Match[str]) -> Quad:
-    """Build a quad from the groups of `_STATEMENT` (see the group order there)."""
+def _quad_from_match(m: re.Match[str], iris: dict[str, str]) -> Quad:
+    """Build a quad from the groups of `_STATEMENT` (see the group order there).
+
+    `iris` memoizes `_iri_term`: a document repeats few distinct IRIs (predicates, types) many times.
+    """
+
+    def _iri_term(escaped: str) -> str:
+        term = iris.get(escaped)
+        if term is None:
+            term = iris[escaped] = _checked_iri_term(escaped)
+        return term
+
     (s_iri, s_bnode, p_iri, o_iri, o_bnode, o_string, o_datatype, o_lang, g_iri, g_bnode) = m.groups()
     subject = s_bnode if s_bnode is not None else _iri_term(s_iri)
     predicate = _iri_term(p_iri)
@@ -145,7 +157,8 @@ def _explain(line: str) -> str:
         found = line[pos : pos + 20]
         return f"at column {pos + 1} (found {found!r})" if found else "at the end of the line"
 
-    def term(kinds: tuple[str, ...], role: str) -> bool:
+    def term(kinds: tuple[str, ...], role: str) -> None:
+        """Consume one term of one of `kinds` (and white space); if `role`, it is required."""
         nonlocal pos
         for kind in kinds:
             m = tokens[kind].match(line, pos)
@@ -155,11 +168,10 @@ def _explain(line: str) -> str:
                     suffix = tokens["suffix"].match(line, m.end())
                     if suffix:
                         pos = tokens["ws"].match(line, suffix.end()).end()  # type: ignore[union-attr]
-                return True
+                return
         if role:
-            expected = " or ".join({"iri": "an IRI", "bnode": "a blank node", "string": "a literal"}[k] for k in kinds)
+            expected = " or ".join(_KIND_NAMES[kind] for kind in kinds)
             raise _LineError(f"expected {role} ({expected}) {column()}")
-        return False
 
     try:
         term(("iri", "bnode"), "a subject")
@@ -167,6 +179,9 @@ def _explain(line: str) -> str:
         term(("iri", "bnode", "string"), "an object")
         term(("iri", "bnode"), "")
         if not tokens["end"].fullmatch(line, pos):
+            if line.startswith(".", pos):
+                pos = tokens["ws"].match(line, pos + 1).end()  # type: ignore[union-attr]
+                raise _LineError(f"unexpected text after the final '.' {column()}")
             raise _LineError(f"expected a graph name or the final '.' {column()}")
     except _LineError as reason:
         return str(reason)
@@ -183,15 +198,17 @@ def parse_nquads(text: str) -> list[Quad]:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:  # only a str built from lone surrogates gets here
         number = len(_LINE_BREAK.split(text[: exc.start]))
-        raise ParsingError(f"N-Quads line {number}: contains a lone surrogate, which UTF-8 cannot encode") from None
+        reason = "contains a lone surrogate, which UTF-8 cannot encode"
+        raise ParsingError(f"N-Quads line {number}: {reason}") from None
     quads: list[Quad] = []
     append = quads.append
     statement = _STATEMENT.fullmatch
+    iris: dict[str, str] = {}
     for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         m = statement(line)
         try:
             if m is not None:
-                append(_quad_from_match(m))
+                append(_quad_from_match(m, iris))
                 continue
             if _EMPTY.fullmatch(line):
                 continue

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_left
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice, permutations
 
@@ -62,19 +62,23 @@ __all__ = [
 #     (the call computes a Hash Related Blank Node for the blank nodes of each of those quads);
 #   * each permutation tried after the first one of a group: its length (k look-alike neighbours have
 #     k! permutations, and a permutation of already-labelled nodes costs no call, so calls alone would
-#     not bound the work);
+#     not bound the work; only distinct permutations are tried, see `_distinct_permutations`);
 #   * each copy of an identifier issuer: 1 per 256 identifiers copied.
 #
 # How much is allowed: let m be the number of blank nodes whose first-degree hashes collide (the only
-# ones Hash N-Degree Quads is started for). Without look-alike neighbours, each of the <= m top-level
-# calls visits each of the <= m look-alike nodes connected to its start once, at a cost of its degree
-# (<= m): at most m³ units. Look-alike neighbours multiply that by up to k!, which is what poison
-# graphs exploit. We allow m ** work_factor units, work_factor 4 by default (m³ plus a factor m of
-# permutations), clamped:
-#   * to at least MINIMUM_WORK_LIMIT (~15 ms): small datasets are never refused; the W3C suite's
-#     "evil" graphs (m = 12) need 3,828 units, its 10-node clique (test074) is refused after 10,000;
-#   * to at most ABSOLUTE_WORK_LIMIT (~0.3-0.5 s), whatever m is, so that the time spent before
-#     refusing a poison dataset is bounded.
+# ones Hash N-Degree Quads is started for) and M the total size of their mention sets.
+#   * M + m units, always: calling Hash N-Degree Quads once on each of them is the least any dataset
+#     with look-alikes needs, and it is linear in the input (a look-alike with 5,000 quads in a blank
+#     node named graph needs 5,000 units however simple it is).
+#   * Plus m ** work_factor units, work_factor 4 by default. Without look-alike neighbours, each of
+#     the <= m top-level calls visits each look-alike node connected to its start once, at a cost of
+#     its degree: about m³ units for m-regular graphs; the extra factor m leaves room for a little
+#     symmetry (permutations). Look-alike neighbours multiply the work by up to k!, which is what
+#     poison graphs exploit; the polynomial allowance is what they run out of. It is clamped
+#       - to at least MINIMUM_WORK_LIMIT (~15 ms): small datasets are never refused; the W3C suite's
+#         "evil" graphs (m = 12) need 3,828 units, its 10-node clique (test074) is refused after ~10,000;
+#       - to at most ABSOLUTE_WORK_LIMIT (~0.3-0.6 s), whatever m is, so that the time spent before
+#         refusing a poison dataset is bounded (beyond the linear part above).
 #
 # This follows jsonld.js / rdf-canonize's `maxWorkFactor` (deep iterations allowed ~ n ** factor), but
 # counts permutations and issuer copies too, and caps the total. A benign dataset needs about one call
@@ -127,17 +131,20 @@ class IdentifierIssuer:
         return issued
 
     def copy(self) -> IdentifierIssuer:
+        """An independent copy (Hash N-Degree Quads step 5.4.1: each permutation issues on its own)."""
         return IdentifierIssuer(self.prefix, self.counter, self.issued.copy())
 
 
-def work_limit(shared_blank_nodes: int, work_factor: int = DEFAULT_WORK_FACTOR) -> int:
-    """How many work units Hash N-Degree Quads may spend for `shared_blank_nodes` colliding nodes.
+def work_limit(shared_blank_nodes: int, work_factor: int = DEFAULT_WORK_FACTOR, *, mentions: int = 0) -> int:
+    """How many work units Hash N-Degree Quads may spend on `shared_blank_nodes` look-alike nodes whose
+    mention sets hold `mentions` quads in all.
 
     See the comment above `DEFAULT_WORK_FACTOR` for why this shape.
     """
     if work_factor < 0:
         raise ValueError("work_factor must be >= 0")
-    return min(ABSOLUTE_WORK_LIMIT, max(MINIMUM_WORK_LIMIT, shared_blank_nodes**work_factor))
+    polynomial = min(ABSOLUTE_WORK_LIMIT, max(MINIMUM_WORK_LIMIT, shared_blank_nodes**work_factor))
+    return polynomial + shared_blank_nodes + mentions
 
 
 class _State:
@@ -313,8 +320,8 @@ def _hash_first_degree_quads(
     lines prepared by `_index_quads`.
 
     Returns the digests (bytes: they sort as their hex forms do, and most are never needed as text)
-    and, for nodes without general quads, the concatenated lines, which `_serialize` reuses. Leaves
-    every ``index.lines`` list sorted and without duplicates.
+    and each node's concatenated ``index.lines`` (without its general quads), which `_serialize`
+    reuses. Leaves every ``index.lines`` list sorted and without duplicates.
     """
     general_get = index.general.get if index.general else None
     digests: dict[str, bytes] = {}
@@ -324,10 +331,9 @@ def _hash_first_degree_quads(
             if len(set(lines)) != len(lines):
                 lines[:] = set(lines)
             lines.sort()
+        data = texts[n] = "".join(lines)
         general = general_get(n) if general_get is not None else None
-        if general is None:
-            data = texts[n] = "".join(lines)
-        else:  # a node with general quads: the spec's procedure, line by line
+        if general is not None:  # a node with general quads: the spec's procedure, line by line
             data = "".join(sorted(lines + [_substituted_line(quad, n, None) for quad in general]))
         digests[n] = hash_fn(data.encode()).digest()
     return digests, texts
@@ -343,7 +349,7 @@ def _serialize(index: _Mentions, texts: dict[str, str], canonical: dict[str, str
     ``_:a`` replaced by the label, when ``_:a`` occurs nowhere else in it (checked by counting).
     """
     labels = {n: "_:" + c for n, c in canonical.items()}
-    pool = index.ground  # lines whose subject is not a blank node
+    pool = index.ground.copy()  # lines whose subject is not a blank node
     append = pool.append
     extra: dict[str, list[str]] = {}  # general quads' lines, by blank subject
     for quad in index.general_quads:
@@ -359,22 +365,20 @@ def _serialize(index: _Mentions, texts: dict[str, str], canonical: dict[str, str
             append(line)
     blocks: list[tuple[str, str]] = []
     blocks_append = blocks.append
-    texts_get = texts.get
     for n, lines in index.lines.items():
         label = labels[n]
-        text = texts_get(n)
+        text = texts[n]
         if lines and lines[0][0] != "_":  # lines[:split] have an IRI subject, lines[split:] have n
             split = bisect_left(lines, "_")
             for line in lines[:split]:
                 append(line[:-6] + label + " .\n")
-            if text is not None:
-                text = text[len(lines[0]) :] if split == 1 else text[sum(map(len, lines[:split])) :]
+            text = text[len(lines[0]) :] if split == 1 else text[sum(map(len, lines[:split])) :]
         else:
             split = 0
-        if text is not None and text.count("_:a") == len(lines) - split and n not in extra:
+        if n not in extra and text.count("_:a") == len(lines) - split:
             if text:
                 blocks_append((label + " ", text.replace("_:a", label)))
-        elif split < len(lines) or n in extra:
+        else:
             block = sorted([label + line[3:] for line in lines[split:]] + extra.get(n, []))
             blocks_append((label + " ", "".join(block)))
     pool.sort()
@@ -387,7 +391,9 @@ def _serialize(index: _Mentions, texts: dict[str, str], canonical: dict[str, str
     return "".join(pool) + "".join([text for _, text in blocks])
 
 
-def _hash_related_blank_node(state: _State, related: str, quad: Quad, issuer: IdentifierIssuer, position: str) -> str:
+def _hash_related_blank_node(
+    state: _State, related: str, quad: Quad, issuer: IdentifierIssuer, position: str
+) -> str:
     """§4.7 Hash Related Blank Node: how `related` is connected to the node being hashed.
 
     The input is the position (s, o or g), the predicate unless the position is g, and the best
@@ -406,12 +412,64 @@ def _hash_related_blank_node(state: _State, related: str, quad: Quad, issuer: Id
     return hashed
 
 
+def _distinct_permutations(group: list[str]) -> Iterator[tuple[str, ...]]:
+    """The permutations of `group` that differ, in the order `itertools.permutations` first yields them.
+
+    Step 5.4 of Hash N-Degree Quads iterates over *all* permutations of a related-blank-node list,
+    and that list repeats a node once per quad relating it the same way: a look-alike node with k
+    quads in a blank-node named graph has that graph k times in one list, hence k! permutations that
+    are all the same sequence. Equal sequences give equal paths and issuers, and a later equal path
+    never replaces the chosen one (the spec keeps a path only if it is strictly less), so visiting
+    each distinct sequence once, at its first position in the full order, changes no result, and
+    turns k! into 1 for that case.
+
+    The first occurrence of a sequence in `itertools.permutations` (index tuples in lexicographic
+    order) is its lexicographically least index tuple, which uses each value's unused positions in
+    increasing order; so a depth-first walk trying, at each step, each value's next unused position,
+    smallest position first, yields the distinct sequences in that order.
+    """
+    if len(set(group)) == len(group):
+        yield from permutations(group)
+        return
+    positions: dict[str, list[int]] = {}
+    for index, item in enumerate(group):
+        positions.setdefault(item, []).append(index)
+    used = dict.fromkeys(positions, 0)
+
+    def choices() -> list[str]:
+        """The values that can come next, the one with the smallest next position last (popped first)."""
+        ranked = [(at[used[item]], item) for item, at in positions.items() if used[item] < len(at)]
+        ranked.sort(reverse=True)
+        return [item for _, item in ranked]
+
+    # Depth-first, with an explicit stack (a group can repeat one node hundreds of times).
+    prefix: list[str] = []
+    stack = [choices()]
+    while stack:
+        remaining = stack[-1]
+        if not remaining:
+            stack.pop()
+            if prefix:
+                used[prefix.pop()] -= 1
+            continue
+        item = remaining.pop()
+        used[item] += 1
+        prefix.append(item)
+        if len(prefix) == len(group):
+            yield tuple(prefix)
+            used[prefix.pop()] -= 1
+        else:
+            stack.append(choices())
+
+
 # A step of Hash N-Degree Quads either asks for a recursive call (yields the related blank node and the
 # issuer to use) or finishes (returns the hash and the chosen issuer).
 _Steps = Generator[tuple[str, IdentifierIssuer], tuple[str, IdentifierIssuer], tuple[str, IdentifierIssuer]]
 
 
-def _hash_n_degree_quads(state: _State, identifier: str, issuer: IdentifierIssuer) -> tuple[str, IdentifierIssuer]:
+def _hash_n_degree_quads(
+    state: _State, identifier: str, issuer: IdentifierIssuer
+) -> tuple[str, IdentifierIssuer]:
     """§4.8 Hash N-Degree Quads: a hash of `identifier`'s surroundings that tells look-alikes apart.
 
     Returns the hash and the issuer holding the temporary identifiers chosen along the way (the
@@ -464,7 +522,7 @@ def _hash_n_degree_quads_steps(state: _State, identifier: str, issuer: Identifie
         chosen_path = ""  # 5.2
         chosen_issuer = issuer  # 5.3 (always replaced: the first permutation is never pruned)
         group = related_by_hash[related_hash]
-        for count, permutation in enumerate(permutations(group)):  # 5.4
+        for count, permutation in enumerate(_distinct_permutations(group)):  # 5.4 (see there)
             state.permutations += 1
             if count:
                 state.spend(len(group))
@@ -528,8 +586,12 @@ def canonicalize(
     """Canonicalize a dataset with RDFC-1.0 (§4.4); quads are the string 4-tuples of ``rdf.py``.
 
     The input is a set: duplicate quads are removed. Blank node labels may be anything; the result's
-    ``issued`` map is keyed by them. Raises `CanonicalizationError` for an unsupported hash algorithm
-    and for a dataset that would need more N-degree work than `work_limit` allows.
+    ``issued`` map is keyed by them (without ``_:``). `hash_algorithm` is "sha256" (the default of
+    RDFC-1.0 and of eddsa-rdfc-2022) or "sha384" (case and a hyphen are ignored: "SHA-384" works).
+    `work_factor` sets the exponent of the work budget (see `work_limit`).
+
+    Raises `CanonicalizationError` for an unsupported hash algorithm, for quads that are not 4-tuples
+    of term text, and for a dataset that would need more N-degree work than `work_limit` allows.
     """
     hash_fn = _hash_function(hash_algorithm)
     quads = quads if isinstance(quads, (list, tuple)) else list(quads)
@@ -566,8 +628,9 @@ def canonicalize(
     # Step 5: nodes sharing a first-degree hash are told apart by Hash N-Degree Quads.
     if shared:
         wanted = {n for identifiers in shared for n in identifiers}
-        limit = work_limit(len(wanted), work_factor)
-        state = _State(_blank_node_to_quads(quads, wanted), first_degree, canonical, hash_fn, len(wanted), limit)
+        mention_sets = _blank_node_to_quads(quads, wanted)
+        limit = work_limit(len(wanted), work_factor, mentions=sum(map(len, mention_sets.values())))
+        state = _State(mention_sets, first_degree, canonical, hash_fn, len(wanted), limit)
         for identifiers in shared:
             hash_path_list: list[tuple[str, IdentifierIssuer]] = []
             for n in identifiers:  # 5.2

@@ -13,7 +13,7 @@ from typing import Any
 from ..rdf import Quad
 from .context import ActiveContext, ContextLoader
 from .expand import Expander, json_pointer
-from .to_rdf import expanded_to_quads
+from .quads import expanded_to_quads
 
 __all__ = ["ContextLoader", "expand", "to_rdf", "json_pointer"]
 
