@@ -40,7 +40,7 @@ def no_cyclic_gc() -> Iterator[None]:
 def rdfc_nquads(document: Any, loader: ContextLoader, *, hash_algorithm: str = "sha256") -> str:
     """The canonical N-Quads of `document` (strict JSON-LD; raises JsonLdError / CanonicalizationError)."""
     with no_cyclic_gc():
-        quads = to_rdf(document, loader, strict=True)
+        quads = to_rdf(document, loader, strict=True, deduplicate=False)
         return canonical_nquads(quads, hash_algorithm=hash_algorithm)
 
 

@@ -400,8 +400,9 @@ def _status_check(
         return CheckResult("status", "skipped", "the credential has no credentialStatus")
     outcome = _Outcome()
     lists: dict[str, _ListInfo | ProblemDetail] = {}
+    as_list = isinstance(document.get("credentialStatus"), list)
     for position, raw in enumerate(raw_entries):
-        where = "credentialStatus" if len(raw_entries) == 1 and not isinstance(document.get("credentialStatus"), list) else f"credentialStatus[{position}]"
+        where = f"credentialStatus[{position}]" if as_list else "credentialStatus"
         if isinstance(raw, Mapping) and raw.get("type") != STATUS_ENTRY_TYPE:
             kind = raw.get("type")
             outcome.unknown.append(str(kind))
@@ -536,7 +537,7 @@ def _check_entry(entry: StatusEntry, where: str, info: _ListInfo, minimum_entrie
         **info.freshness,
     }
     if entry.messages:
-        report["message"] = entry.messages[value][1] if value < len(entry.messages) else "undefined"
+        report["message"] = next((m for status, m in entry.messages if int(status, 16) == value), "undefined")
     outcome.entries.append(report)
     if value and entry.purpose in _FAILING_PURPOSES:
         as_of = f" (status list {info.freshness['validFrom']})" if "validFrom" in info.freshness else ""
@@ -550,16 +551,24 @@ def _result(outcome: _Outcome) -> CheckResult:
         details["uncheckedTypes"] = outcome.unknown
     if outcome.problems:
         codes = {p.code for p in outcome.problems}
-        if codes <= {"CREDENTIAL_REVOKED", "CREDENTIAL_SUSPENDED"}:
-            summary = " and ".join(sorted({"revoked" if c == "CREDENTIAL_REVOKED" else "suspended" for c in codes}))
+        if codes <= set(_FAILING_PURPOSES.values()):
+            said = [word for code, word in (("CREDENTIAL_REVOKED", "revoked"), ("CREDENTIAL_SUSPENDED", "suspended")) if code in codes]
+            summary = " and ".join(said) + _window(outcome.entries)
         else:
             summary = "status could not be established"
         return CheckResult("status", "failed", summary, outcome.problems, details)
     if not outcome.entries:
         return CheckResult("status", "skipped", f"no status entry this verifier can check ({', '.join(outcome.unknown)})", [], details)
-    said = [f"not {'revoked' if e['statusPurpose'] == 'revocation' else 'suspended' if e['statusPurpose'] == 'suspension' else e['statusPurpose'] + ' ' + str(e['status'])}" for e in outcome.entries]
-    summary = ", ".join(dict.fromkeys(said)) + _window(outcome.entries)
-    return CheckResult("status", "passed", summary, [], details)
+    said = [_negation(e["statusPurpose"], e["status"]) for e in outcome.entries]
+    return CheckResult("status", "passed", ", ".join(dict.fromkeys(said)) + _window(outcome.entries), [], details)
+
+
+def _negation(purpose: str, value: int) -> str:
+    if purpose == "revocation":
+        return "not revoked"
+    if purpose == "suspension":
+        return "not suspended"
+    return f"{purpose} status {value}"
 
 
 def _window(entries: list[dict[str, Any]]) -> str:

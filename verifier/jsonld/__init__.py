@@ -30,7 +30,11 @@ def to_rdf(
     strict: bool = True,
     base: str | None = None,
     rdf_direction: str | None = None,
+    deduplicate: bool = True,
 ) -> list[Quad]:
-    """The RDF dataset of `document` as deduplicated quads (N-Quads term strings, see ``rdf.py``)."""
+    """The RDF dataset of `document` as quads (N-Quads term strings, see ``rdf.py``).
+
+    `deduplicate=False` skips removing repeated quads, for callers that treat the result as a set.
+    """
     expanded = expand(document, loader, strict=strict, base=base)
-    return expanded_to_quads(expanded, strict=strict, rdf_direction=rdf_direction)
+    return expanded_to_quads(expanded, strict=strict, rdf_direction=rdf_direction, deduplicate=deduplicate)

@@ -104,7 +104,10 @@ class RdfWriter:
             raise JsonLdError(f"unsupported rdfDirection {rdf_direction!r}", jsonld_code="invalid rdfDirection")
         self.strict = strict
         self.rdf_direction = rdf_direction
-        self.quads: set[Quad] = set()
+        # A list, not a set: deduplicating ~90,000 quads through one big hash table costs more than the
+        # rest of this step and grows faster than the data (cache misses); canonicalization removes
+        # duplicates per blank node anyway, and `expanded_to_quads` dedupes when asked.
+        self.quads: list[Quad] = []
         self._terms: dict[str, str] = {}  # node identifier -> term (IRIs, and relabelled blank nodes)
         self._predicates: dict[str, str] = {}
         self._typed_suffix: dict[str, str | None] = {}  # datatype -> '"^^<datatype>' for plain typed strings
@@ -142,7 +145,7 @@ class RdfWriter:
     def write_document(self, expanded: list[Any]) -> list[Quad]:
         for node in expanded:
             self._node(node, "")
-        return list(self.quads)
+        return self.quads
 
     def _node(self, node: dict[str, Any], graph: str) -> str | None:
         """Emit a node object's quads into `graph`; return its term (None if its @id is relative)."""
@@ -152,7 +155,7 @@ class RdfWriter:
         subject = self._node_term(identifier)
         if subject is None:
             self._unsafe("relative subject reference", f"the node {identifier!r} has a relative identifier", str(identifier))
-        add = self.quads.add
+        add = self.quads.append
         for key, values in node.items():
             if key[0] == "@":
                 if key == "@type":
@@ -233,7 +236,7 @@ class RdfWriter:
     def _list(self, items: list[Any], graph: str) -> str:
         if not items:
             return _NIL
-        add = self.quads.add
+        add = self.quads.append
         head = subject = self._fresh()
         last = len(items) - 1
         for i, item in enumerate(items):
@@ -289,6 +292,13 @@ class RdfWriter:
         return '"' + escape_literal(value) + '"^^<' + datatype + ">"
 
 
-def expanded_to_quads(expanded: list[Any], *, strict: bool = True, rdf_direction: str | None = None) -> list[Quad]:
-    """Deserialize expanded JSON-LD to RDF (JSON-LD 1.1 API §8.1); quads are deduplicated, unordered."""
-    return RdfWriter(strict=strict, rdf_direction=rdf_direction).write_document(expanded)
+def expanded_to_quads(
+    expanded: list[Any], *, strict: bool = True, rdf_direction: str | None = None, deduplicate: bool = True
+) -> list[Quad]:
+    """Deserialize expanded JSON-LD to RDF (JSON-LD 1.1 API §8.1); unordered quads.
+
+    With `deduplicate=False` a quad may appear more than once (cheaper, for consumers such as RDFC-1.0
+    that treat their input as a set anyway).
+    """
+    quads = RdfWriter(strict=strict, rdf_direction=rdf_direction).write_document(expanded)
+    return list(dict.fromkeys(quads)) if deduplicate else quads
