@@ -88,7 +88,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     document = read_json(args.file, "credential")
-    result = verify_credential(document, checks=checks)
+    inputs = [read_json(path, "input credential") for path in args.input or []]
+    result = verify_credential(document, checks=checks, shapes=args.shapes, inputs=inputs)
     if args.json:
         sys.stdout.write(dump_json(result.to_json()) + "\n")
     else:
@@ -118,8 +119,15 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     verify.add_argument(
         "--checks",
         metavar="LIST",
-        help="comma-separated checks to run (default: all): proof, issuer, validity; "
+        help="comma-separated checks to run (default: proof, issuer, validity, connectedness; also: shape); "
         "'proof' alone checks only the signatures, as the VC API's checks option does",
+    )
+    verify.add_argument("--shapes", action="store_true", help="also check a Perseus credential against its type's shape")
+    verify.add_argument(
+        "--input",
+        action="append",
+        metavar="FILE",
+        help="a credential this one links to (relatedResource), for the connectedness check; repeat for each",
     )
     verify.add_argument("--json", action="store_true", help="print the result as JSON (top-level boolean 'verified')")
     verify.set_defaults(run=_cmd_verify)

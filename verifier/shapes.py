@@ -7,10 +7,12 @@ compact and well formed, meter numbers with valid check digits, an emissions rep
 every credential it was computed from. Issuers run the same check before they sign.
 
 Why JSON Schema and not SHACL: the shapes must check a year of half-hourly readings (17,520 nodes) well
-inside the one-second verification budget. pySHACL over the RDF of such a credential took minutes
-(``bench/bench_credentials.py --compare-validators`` measures it); the same rules as JSON Schema, compiled
-by fastjsonschema, take tens of milliseconds. The schemas are data files next to the context
-(``contexts/perseus/shapes/*.schema.json``, draft-07) so that any JSON Schema tool can use them.
+inside the verification budget. Measured on this project's 2-core machine for 17,520 readings
+(``bench/bench_credentials.py --compare-validators``): pySHACL 0.40 needs ~12 s (5.6 s for rdflib to load
+the 109,000 quads, 6.1 s to validate the reading shape alone); the pure-Python ``jsonschema`` 4.26 needs
+~2.4 s for the whole credential; the same JSON Schema compiled by fastjsonschema takes ~0.1 s. The
+schemas are data files next to the context (``contexts/perseus/shapes/*.schema.json``, draft-07) so that
+any JSON Schema tool can use them.
 
 Two layers:
 
@@ -27,19 +29,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import fastjsonschema
-
 from perseus import contexts as bundled
 
 from .errors import DocumentLoaderError
 from .result import CheckResult, ProblemDetail
 
-__all__ = ["SHAPES", "SHAPES_DIR", "SHAPES_BASE_URL", "credential_kind", "shape_check", "validate_shape"]
+__all__ = ["SHAPES", "SHAPES_BASE_URL", "SHAPES_DIR", "credential_kind", "shape_check", "validate_shape"]
 
 SHAPES_DIR = bundled.CONTEXTS_DIR / "perseus" / "shapes"
 SHAPES_BASE_URL = "https://w3id.org/perseus/shapes/v1/"
@@ -71,7 +73,7 @@ def _load_schema(url: str) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(kind: str) -> Callable[[Any], Any]:
     """The compiled validator for a credential type (compiled once per process: ~0.1 s)."""
     schema = _load_schema(SHAPES_BASE_URL + SHAPES[kind])
@@ -158,7 +160,7 @@ def _describe(exc: fastjsonschema.JsonSchemaValueException) -> str:
         return f"{path}: {_show(exc.value)} {description}" if not isinstance(exc.value, (dict, list)) else f"{path} {description}"
     message = exc.message
     prefix = exc.name + " "
-    return f"{path}: {message[len(prefix):] if message.startswith(prefix) else message}"
+    return f"{path}: {message.removeprefix(prefix)}"
 
 
 def _json_path(parts: Iterable[Any]) -> str:
@@ -215,7 +217,7 @@ def _consumption_problems(subject: dict[str, Any]) -> list[ProblemDetail]:
             problems.append(_problem("further problems with the readings were not listed"))
             return problems
     spans.sort()
-    for (a1, b1, i1), (a2, _b2, i2) in zip(spans, spans[1:]):
+    for (_a1, b1, i1), (a2, _b2, i2) in pairwise(spans):
         if a2 < b1:
             problems.append(_problem(f"$.credentialSubject.intervalReadings[{i2}]: overlaps intervalReadings[{i1}] (energy would be counted twice)"))
             break

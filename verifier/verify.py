@@ -8,16 +8,19 @@ Checks (names as used by `--checks` and the VC API):
 * ``format``   — it is a credential: context, type, issuer, subject, dates (always run);
 * ``proof``    — every Data Integrity proof verifies (signature, purpose, key, canonical form);
 * ``issuer``   — a verified proof was made by a key the issuer controls (issuer binding);
-* ``validity`` — now is within validFrom / validUntil.
-Later layers (status, trust registry, permission, connectedness) add their own checks to the same result.
+* ``validity`` — now is within validFrom / validUntil;
+* ``shape``    — a Perseus credential has its type's shape (on request: ``shapes=True``, `--shapes`);
+* ``connectedness`` — every credential it links to (``relatedResource``) was given, matches its digest
+  and verifies in turn (the inputs are passed as ``inputs=[...]``, `--input FILE`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from .connectedness import connectedness_check, index_inputs, links_of
 from .credential import credential_problems, issuer_id, validity_problems
 from .dates import utc_now
 from .errors import PerseusError
@@ -27,14 +30,15 @@ from .proofs import ProofExpectations, ProofOutcome, proofs_of, verify_proofs
 from .result import CheckResult, ProblemDetail, VerificationResult
 from .suites import SUITES
 
-CREDENTIAL_CHECKS = ("proof", "issuer", "validity")
+CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "shape", "connectedness")
+DEFAULT_CHECKS = ("proof", "issuer", "validity", "connectedness")
 
 
 def parse_checks(value: str | Iterable[str] | None, available: Iterable[str] = CREDENTIAL_CHECKS) -> set[str]:
-    """The set of checks to run from a comma-separated list (None means all); unknown names are an error."""
+    """The set of checks to run from a comma-separated list (None means the defaults); unknown names are an error."""
     known = set(available)
     if value is None:
-        return known
+        return set(DEFAULT_CHECKS) & known
     names = [n.strip() for n in (value.split(",") if isinstance(value, str) else value) if n.strip()]
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -49,10 +53,20 @@ def verify_credential(
     checks: str | Iterable[str] | None = None,
     now: datetime | None = None,
     expect: ProofExpectations | None = None,
+    shapes: bool = False,
+    inputs: Sequence[Any] | Mapping[str, Any] = (),
+    _depth: int = 0,
+    _seen: frozenset[str] = frozenset(),
 ) -> VerificationResult:
-    """Verify a credential with the bundled contexts and offline DID resolution; never raises for bad input."""
+    """Verify a credential with the bundled contexts and offline DID resolution; never raises for bad input.
+
+    `inputs` are the credentials this one links to (for the connectedness check), `shapes` adds the
+    Perseus shape check.
+    """
     loader = loader or DocumentLoader()
     wanted = parse_checks(checks)
+    if shapes:
+        wanted.add("shape")
     now = now or utc_now()
     expect = expect or ProofExpectations(now=now)
     result = VerificationResult(document=document)
@@ -76,6 +90,18 @@ def verify_credential(
     if "validity" in wanted:
         validity, summary = validity_problems(document, now)
         result.add(CheckResult("validity", "failed" if validity else "passed", summary, validity))
+    if "shape" in wanted:
+        from .shapes import shape_check  # fastjsonschema is loaded only when shapes are asked for
+
+        result.add(shape_check(document))
+    if "connectedness" in wanted and links_of(document):
+        pool = inputs if isinstance(inputs, Mapping) else index_inputs(inputs)
+
+        def verify_input(credential: Any, depth: int, seen: frozenset[str]) -> tuple[bool, list[ProblemDetail]]:
+            inner = verify_credential(credential, loader=loader, checks=wanted, now=now, inputs=pool, _depth=depth, _seen=seen)
+            return inner.verified, inner.errors
+
+        result.add(connectedness_check(document, pool, loader=loader, verify_input=verify_input, depth=_depth, seen=_seen))
     return result
 
 

@@ -1,0 +1,591 @@
+"""`perseus build consumption|tariff|emissions`: turn the files energy suppliers have into unsigned credentials.
+
+Registered through the ``perseus.commands`` entry point (``build = "perseus.issuer.build_cli:register"``).
+Each command reads an input file with the matching adapter (`perseus.issuer.adapters`), does the energy
+arithmetic (`perseus.issuer.energy`), builds the credential (`perseus.issuer.credentials`) — which checks
+its shape and strict JSON-LD — and writes it atomically. `perseus sign` signs the result.
+
+Bad input exits 2 with one line naming the file and the row or field (``perseus build: error: in.csv:
+row 7: interval ends ... before it starts``); nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from dataclasses import replace
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, read_json, write_output
+from perseus.verifier.errors import PerseusError
+
+CONSUMPTION_FORMATS = ("ib1", "csv-long", "csv-wide", "register-reads")
+TARIFF_FORMATS = ("tariff-json", "perseus-tariff")
+SOURCES = ("SmartMeterViaDCC", "SupplierBilling", "CustomerRead", "SupplierTariffData")
+UNITS = ("KWH", "WHR", "MWH", "MTQ", "FTQ", "HH")
+#: The metadata's collectionMethod when --collection-method is not given: what the input format tells us.
+COLLECTION_METHODS = {
+    "ib1": "half-hourly readings from the IB1 Perseus consumption API (standard energy-consumption-data)",
+    "csv-long": "half-hourly readings from a CSV export, one row per interval",
+    "csv-wide": "half-hourly readings from a CSV export, one row per local day",
+    "register-reads": "cumulative register reads from the baseline, with corrections and meter exchanges",
+}
+
+_EPILOG_CONSUMPTION = """\
+input formats (detected from the file when --format is not given):
+  ib1             IB1 Perseus consumption API response {"data": [Reading], "location": ...}; units KWH, WHR, MTQ
+  csv-long        CSV with a header start,end,value[,quality][,unit]; one row per interval
+  csv-wide        CSV, one row per local day: a date column then 48 half-hour columns (46 or 50 on clock-change days)
+  register-reads  JSON {"format": "perseus-register-reads", ...}: baseline, reads, exchanges, calorific value
+
+examples:
+  perseus build consumption readings.csv --mpan 1200123456787 --account did:web:sme.example \\
+      --issuer did:web:edp.example --postcode SE1 -o consumption.json
+  perseus build consumption gas_reads.json --issuer did:web:edp.example --from 2023-10-01 --to 2023-11-01 -o gas.json
+  perseus sign consumption.json --key edp-key.json -o consumption.signed.json
+"""
+
+
+# -- shared option groups --------------------------------------------------------------------------------------
+
+
+def _add_issue_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("credential")
+    g.add_argument("--issuer", required=True, metavar="DID", help="the issuer's DID or URL (it must sign the credential with a key it controls)")
+    g.add_argument("--issuer-name", metavar="NAME", help="the issuer's name, stated next to its id")
+    g.add_argument("--id", dest="credential_id", metavar="URN", help="the credential id (default: a new urn:uuid)")
+    g.add_argument("--valid-from", metavar="DATETIME", help="validFrom, e.g. 2024-01-05T09:00:00Z (default: now)")
+    g.add_argument("--valid-until", metavar="DATETIME", help="validUntil (default: none)")
+    g.add_argument("--name", help="a human-readable name for the credential (default: generated from the data)")
+    g.add_argument("-o", "--output", metavar="FILE", help="write the unsigned credential here (default: standard output)")
+
+
+def _add_claim_options(p: argparse.ArgumentParser, *, default_source: str | None) -> None:
+    g = p.add_argument_group("metadata, assurance and provenance")
+    g.add_argument(
+        "--source",
+        choices=SOURCES,
+        default=default_source,
+        help="where the data came from" + (f" (default: {default_source})" if default_source else " (default: depends on the input format)"),
+    )
+    g.add_argument("--collection-method", metavar="TEXT", help="how the data was collected, in words")
+    g.add_argument("--standard", metavar="IRI", help="the IB1 standard the data conforms to (default: the Perseus standard for the type)")
+    g.add_argument("--license", metavar="IRI", help="the licence the data is shared under (default: the Perseus scheme licence)")
+    g.add_argument("--generated-at", metavar="DATETIME", help="when the data was produced (default: validFrom)")
+    g.add_argument("--assurance-level", type=int, choices=(1, 2, 3, 4), default=2, help="IB1 dataset assurance level (default: 2)")
+    g.add_argument("--origin-method", metavar="IRI", help="IB1 origin-method IRI (default: SmartDCCOtherUser for smart-meter data)")
+    g.add_argument("--missing-data", choices=("Complete", "Missing", "Substituted"), help="override the IB1 missingData value derived from the data")
+    g.add_argument("--pcaf-score", type=int, choices=(1, 2, 3, 4, 5), help="override the derived PCAF data-quality score (needs --pcaf-reason)")
+    g.add_argument("--pcaf-reason", metavar="TEXT", help="why that PCAF score was chosen")
+    g.add_argument("--connectedness", metavar="TEXT", help="override the derived connectedness statement")
+    g.add_argument("--provenance", metavar="FILE", help="JSON list of decoded IB1 provenance-record steps the data derives from")
+    g.add_argument("--derived-from", action="append", default=[], metavar="ID", help="id of a credential the data derives from (repeatable)")
+
+
+# -- parsing option values --------------------------------------------------------------------------------------
+
+
+def _instant(text: str | None, option: str, zone: ZoneInfo | None = None) -> datetime | None:
+    """A datetime with an offset, or a date (local midnight in `zone`)."""
+    if text is None:
+        return None
+    try:
+        if len(text) == 10 and zone is not None:
+            day = date.fromisoformat(text)
+            return datetime.combine(day, time(0), tzinfo=zone)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a date (YYYY-MM-DD) or a date-time with an offset (2024-01-05T09:00:00Z)") from None
+    if value.utcoffset() is None:
+        raise UsageError(f"{option} {text!r} has no timezone; add Z or an offset such as +01:00")
+    return value
+
+
+def _decimal(text: str | None, option: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        raise UsageError(f"{option} {text!r} is not a number") from None
+    if not value.is_finite():
+        raise UsageError(f"{option} {text!r} is not a finite number")
+    return value
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--timezone {name!r} is not an IANA timezone such as Europe/London") from None
+
+
+def _metadata(args: argparse.Namespace, *, default_source: str, default_method: str | None = None) -> Any:
+    from perseus.issuer.credentials.claims import Metadata
+
+    return Metadata(
+        data_source=args.source or default_source,
+        collection_method=args.collection_method or default_method,
+        standard=args.standard,
+        license=args.license,
+        generated_at=_instant(args.generated_at, "--generated-at"),
+    )
+
+
+def _assurance_and_provenance(args: argparse.Namespace) -> tuple[Any, Any]:
+    from perseus.issuer.credentials.claims import Assurance, Provenance, steps_from_ib1
+
+    if (args.pcaf_score is None) != (args.pcaf_reason is None):
+        raise UsageError("--pcaf-score and --pcaf-reason go together: give both, or neither to derive them from the data")
+    assurance = Assurance(
+        dataset_assurance_level=args.assurance_level,
+        origin_method=args.origin_method,
+        missing_data=args.missing_data,
+        pcaf_score=args.pcaf_score,
+        pcaf_reason=args.pcaf_reason,
+        connectedness=args.connectedness,
+    )
+    steps: tuple[Any, ...] = ()
+    if args.provenance:
+        document = read_json(args.provenance, "provenance")
+        if isinstance(document, dict) and isinstance(document.get("steps"), list):
+            document = document["steps"]
+        steps = steps_from_ib1(document, where=f"{args.provenance}: steps")
+    return assurance, Provenance(derived_from=tuple(args.derived_from), steps=steps)
+
+
+def _claims(args: argparse.Namespace, *, default_source: str, default_method: str | None = None) -> tuple[Any, Any, Any]:
+    return (_metadata(args, default_source=default_source, default_method=default_method), *_assurance_and_provenance(args))
+
+
+def _issuer(args: argparse.Namespace) -> Any:
+    return {"id": args.issuer, "name": args.issuer_name} if args.issuer_name else args.issuer
+
+
+def _common_build_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "issuer": _issuer(args),
+        "credential_id": args.credential_id,
+        "valid_from": _instant(args.valid_from, "--valid-from"),
+        "valid_until": _instant(args.valid_until, "--valid-until"),
+        "name": args.name,
+    }
+
+
+def _in_file(path: str, exc: PerseusError) -> PerseusError:
+    """The same error, its message prefixed with the input file so that the one-line report says where."""
+    exc.message = f"{path}: {exc.message}"
+    exc.args = (exc.message,)
+    return exc
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UsageError(f"input file {path!r} does not exist") from None
+    except IsADirectoryError:
+        raise UsageError(f"input {path!r} is a directory, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"input file {path!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"input file {path!r} cannot be read: {exc.strerror}") from None
+
+
+# -- consumption ---------------------------------------------------------------------------------------------------
+
+
+def detect_consumption_format(path: str, text: str) -> str:
+    """ib1 / register-reads for JSON (by its shape), csv-long / csv-wide for CSV (by its header)."""
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        if isinstance(document, dict) and document.get("format") == "perseus-register-reads":
+            return "register-reads"
+        if isinstance(document, dict) and isinstance(document.get("data"), list):
+            return "ib1"
+        raise UsageError(
+            f"{path}: cannot tell the input format: JSON input must be an IB1 consumption response ({{\"data\": [...]}}) "
+            'or register reads ({"format": "perseus-register-reads"}); or give --format'
+        )
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as exc:
+        raise UsageError(f"{path}: not a CSV file this command reads ({exc}); or give --format") from None
+    names = {h.strip().lower() for h in header}
+    if {"start", "end", "value"} <= names:
+        return "csv-long"
+    if len(header) >= 47:
+        return "csv-wide"
+    raise UsageError(
+        f"{path}: cannot tell the input format: a CSV needs a header start,end,value (long form) or a date column and "
+        "46-50 half-hour columns (wide form); or give --format"
+    )
+
+
+def _cmd_consumption(args: argparse.Namespace) -> int:
+    from perseus.issuer.energy.errors import InputDataError
+
+    try:
+        credential = _build_consumption(args)
+    except InputDataError as exc:
+        raise _in_file(args.input, exc) from None
+    write_output(dump_json(credential), args.output)
+    return EXIT_OK
+
+
+def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
+    from perseus.issuer.adapters import load_register_reads, parse_ib1_consumption, read_long, read_wide
+    from perseus.issuer.credentials import build_consumption_credential
+    from perseus.issuer.energy.consumption import build_consumption
+    from perseus.issuer.energy.factors import CalorificValue
+    from perseus.issuer.energy.model import EnergyUnit
+    from perseus.issuer.energy.mpan import supply_point
+
+    text = _read_text(args.input)
+    fmt = args.format or detect_consumption_format(args.input, text)
+    zone = _zone(args.timezone)
+    start = _instant(args.period_from, "--from", zone)
+    end = _instant(args.period_to, "--to", zone)
+    if start is not None and end is not None and end <= start:
+        raise UsageError(f"--to {args.period_to} is not after --from {args.period_from}")
+    intervals: tuple[Any, ...] = ()
+    series = None
+    cv = None
+    correction = _decimal(args.correction_factor, "--correction-factor")
+    correction_source = args.correction_factor_source
+    account = args.account
+    postcode = args.postcode
+    point = None
+    default_source = "SmartMeterViaDCC"
+    if fmt == "register-reads":
+        reads = load_register_reads(text)
+        point = reads.supply_point
+        if postcode:
+            point = replace(point, postcode_outcode=_outcode(postcode))
+        account = account or reads.account
+        series = reads.series
+        if start is not None or end is not None:
+            series = slice_register_series(series, start, end)
+        cv = reads.calorific_value
+        correction = correction if correction is not None else reads.correction_factor
+        correction_source = correction_source or reads.correction_factor_source
+        default_source = "SupplierBilling"
+    else:
+        if fmt == "ib1":
+            response = parse_ib1_consumption(text)
+            intervals = response.readings
+            fuel = response.fuel
+            postcode = postcode or response.postcode_outcode
+        else:
+            unit = EnergyUnit.parse(args.unit)
+            intervals = read_long(text, unit=unit) if fmt == "csv-long" else read_wide(text, unit=unit, tz=args.timezone)
+            fuel = "gas" if (args.mprn or unit.is_volume) else "electricity"
+        intervals = tuple(r for r in intervals if (start is None or r.start >= start) and (end is None or r.end <= end))
+        if not intervals:
+            raise UsageError(f"{args.input}: no readings fall within --from/--to")
+        identifier = args.mprn if fuel == "gas" else args.mpan
+        if not identifier:
+            raise UsageError(f"{args.input} does not name its meter: give --{'mprn' if fuel == 'gas' else 'mpan'}")
+        point = supply_point(identifier, fuel, args.measure, postcode)  # type: ignore[arg-type]
+    if point is None:  # pragma: no cover - every branch sets it
+        raise UsageError("no supply point")
+    if args.mpan and point.scheme == "MPAN" and args.mpan.replace(" ", "")[-13:] != point.identifier:
+        raise UsageError(f"--mpan {args.mpan} does not match the meter in {args.input} ({point.identifier})")
+    if not account:
+        raise UsageError(f"{args.input} does not say whose data it is: give --account (the SME's DID or an account reference)")
+    if args.cv is not None:
+        if not (args.cv_source and args.cv_from and args.cv_to):
+            raise UsageError("--cv needs --cv-source, --cv-from and --cv-to (the period the average calorific value covers)")
+        cv = CalorificValue(
+            value_mj_per_m3=_decimal(args.cv, "--cv"),  # type: ignore[arg-type]
+            period_start=_date(args.cv_from, "--cv-from"),
+            period_end=_date(args.cv_to, "--cv-to"),
+            source=args.cv_source,
+        )
+    reconciliation = None
+    if args.register_digits is not None:
+        if fmt != "ib1":
+            raise UsageError("--register-digits applies to ib1 input, whose readings carry the meter's cumulative register")
+        series, reconciliation = _cumulative_register(response.cumulative, intervals, args.register_digits)
+    data = build_consumption(
+        point,
+        account,
+        intervals=intervals,
+        register_series=series,
+        period_start=start if intervals else None,
+        period_end=end if intervals else None,
+        timezone=args.timezone,
+        cv=cv,
+        correction_factor=correction,
+        correction_factor_source=correction_source,
+    )
+    metadata, assurance, provenance = _claims(args, default_source=default_source, default_method=COLLECTION_METHODS[fmt])
+    return build_consumption_credential(
+        data,
+        metadata=metadata,
+        assurance=assurance,
+        provenance=provenance,
+        reconciliation=reconciliation,
+        daily_totals=not args.no_daily_totals,
+        **_common_build_kwargs(args),
+    )
+
+
+def _cumulative_register(cumulative: Any, intervals: tuple[Any, ...], digits: int) -> tuple[Any, Any]:
+    """The IB1 cumulative reads as a register series (first read = baseline, last read = closing read) and the
+    reconciliation of the intervals between them against the register delta.
+
+    Why only two reads: the register is read at the end of every half-hour, so the intervals already say what
+    happened in between; the first and last reads state the baseline and let a recipient check the sum.
+    """
+    from perseus.issuer.energy.errors import InputDataError
+    from perseus.issuer.energy.model import RegisterBaseline, RegisterSeries
+    from perseus.issuer.energy.reconcile import reconcile_series
+
+    start, end = intervals[0].start, intervals[-1].end
+    reads = [(read, unit) for read, unit in cumulative if start <= read.at <= end]
+    if len(reads) < 2:
+        raise InputDataError("--register-digits needs at least two cumulative reads within the period", location="data[].cumulative")
+    units = {unit for _, unit in reads}
+    if len(units) > 1:
+        raise InputDataError(f"the cumulative reads use several units ({', '.join(sorted(u.value for u in units))})", location="data[].cumulative")
+    (first, unit), (last, _) = reads[0], reads[-1]
+    try:
+        series = RegisterSeries(RegisterBaseline(first, digits, unit), (last,))
+    except InputDataError as exc:
+        raise exc.at("--register-digits") from None
+    return series, reconcile_series(intervals, series)
+
+
+def _outcode(text: str) -> str:
+    from perseus.issuer.energy.mpan import normalise_outcode
+
+    value = normalise_outcode(text)
+    assert value is not None
+    return value
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a date YYYY-MM-DD") from None
+
+
+def slice_register_series(series: Any, start: datetime | None, end: datetime | None) -> Any:
+    """The part of a register series between two read times: the read at `start` becomes the new baseline.
+
+    Why reads must exist at both ends: consumption is a difference of reads, and a read invented at the period
+    boundary would be an estimate the credential does not admit to. Corrections of reads before `start` and
+    meter exchanges outside the period are left out; a read at `start` that a later read corrects is refused.
+    """
+    from perseus.issuer.energy.errors import InputDataError
+    from perseus.issuer.energy.model import RegisterBaseline, RegisterSeries
+
+    superseded = {r.replaces for r in series.reads if r.replaces is not None}
+    baseline = series.baseline
+    digits, unit = baseline.digits, baseline.unit
+    if start is not None:
+        candidates = [(series.baseline.read, series.baseline.digits, series.baseline.unit)]
+        for exchange in series.exchanges:
+            if exchange.at < start:
+                digits, unit = exchange.new_baseline.digits, exchange.new_baseline.unit
+        candidates += [(r, digits, unit) for r in series.reads if r.replaces is None or r.replaces < start]
+        found = [c for c in candidates if c[0].at == start and c[0].at not in superseded]
+        if not found:
+            raise InputDataError(
+                f"there is no read at {start.isoformat()} to be the baseline of the period; --from must be the time of an actual read",
+                location="--from",
+            )
+        read, digits, unit = found[-1]
+        baseline = RegisterBaseline(read, digits, unit)
+    after = baseline.read.at
+    reads = tuple(
+        r
+        for r in series.reads
+        if r.at > after and (end is None or r.at <= end) and (r.replaces is None or r.replaces > after)
+    )
+    exchanges = tuple(e for e in series.exchanges if e.at > after and (end is None or e.at < end))
+    if end is not None and not any(r.at == end for r in reads):
+        raise InputDataError(f"there is no read at {end.isoformat()} to close the period; --to must be the time of a read", location="--to")
+    return RegisterSeries(baseline, reads, exchanges)
+
+
+# -- tariff ----------------------------------------------------------------------------------------------------------
+
+
+def _cmd_tariff(args: argparse.Namespace) -> int:
+    from perseus.issuer.adapters import load_tariff
+    from perseus.issuer.credentials import build_tariff_credential
+    from perseus.issuer.energy.errors import InputDataError
+
+    text = _read_text(args.input)
+    try:
+        document = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{args.input}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    if args.format == "perseus-tariff" and not (isinstance(document, dict) and document.get("format") == "perseus-tariff"):
+        raise UsageError(f'{args.input}: --format perseus-tariff needs "format": "perseus-tariff" in the file')
+    try:
+        tariff = load_tariff(document)
+        metadata, assurance, provenance = _claims(args, default_source="SupplierTariffData", default_method="the supplier's published tariff data")
+        credential = build_tariff_credential(tariff, metadata=metadata, assurance=assurance, provenance=provenance, **_common_build_kwargs(args))
+    except InputDataError as exc:
+        raise _in_file(args.input, exc) from None
+    write_output(dump_json(credential), args.output)
+    return EXIT_OK
+
+
+# -- emissions --------------------------------------------------------------------------------------------------------
+
+
+def _cmd_emissions(args: argparse.Namespace) -> int:
+    from perseus.issuer.credentials import build_emissions_credential
+    from perseus.issuer.energy.errors import InputDataError
+
+    paths = list(args.inputs) + list(args.consumption)
+    if not paths:
+        raise UsageError("give the signed consumption credentials the report is computed from (--consumption FILE, repeatable)")
+    credentials = [read_json(p, "consumption credential") for p in paths]
+    tariff = read_json(args.tariff, "tariff credential") if args.tariff else None
+    try:
+        if args.source is None and any(v is not None for v in (args.collection_method, args.standard, args.license, args.generated_at)):
+            raise UsageError("--collection-method, --standard, --license and --generated-at need --source for an emissions report")
+        metadata = _metadata(args, default_source=args.source) if args.source else None
+        assurance, provenance = _assurance_and_provenance(args)
+        credential = build_emissions_credential(
+            credentials,
+            tariff=tariff,
+            metadata=metadata,
+            assurance=assurance,
+            provenance=provenance,
+            year=args.year,
+            **_common_build_kwargs(args),
+        )
+    except InputDataError as exc:
+        names = {f"consumption[{i}]": p for i, p in enumerate(paths)} | {"tariff": args.tariff or "tariff"}
+        location = exc.location or ""
+        key = location.split(".")[0].split(",")[0]
+        if key in names:
+            exc.message = exc.message.replace(key, f"{names[key]} ({key})", 1)
+            exc.args = (exc.message,)
+        raise
+    write_output(dump_json(credential), args.output)
+    return EXIT_OK
+
+
+# -- registration ------------------------------------------------------------------------------------------------------
+
+
+def register(commands: Any) -> None:
+    """Add `perseus build …` to the `perseus` command line."""
+    build = commands.add_parser(
+        "build",
+        help="build an unsigned Perseus credential (consumption, tariff, emissions) from an input file",
+        description="Build an unsigned Perseus credential from an input file, checked against its shape and strict "
+        "JSON-LD. Sign it with `perseus sign`. Exit 0 on success, 2 on bad input (one line says what and where).",
+    )
+    kinds = build.add_subparsers(dest="build_kind", metavar="KIND")
+    build.set_defaults(run=lambda args: (build.print_help(), 2)[1])
+
+    c = kinds.add_parser(
+        "consumption",
+        help="an energy consumption credential (Energy Data Provider)",
+        description="Build an EnergyConsumptionCredential: interval readings and/or register reads for one supply point, "
+        "with totals per local day and month, completeness, the gas conversion to kWh, and metadata, assurance and "
+        "provenance.",
+        epilog=_EPILOG_CONSUMPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument("input", metavar="INPUT", help="the input file (see input formats below)")
+    c.add_argument("--format", choices=CONSUMPTION_FORMATS, help="the input format (default: detected)")
+    m = c.add_argument_group("supply point and period")
+    m.add_argument("--mpan", metavar="MPAN", help="electricity meter: 13-digit core or 21-character full MPAN (check digit verified)")
+    m.add_argument("--mprn", metavar="MPRN", help="gas meter: MPRN (check digits verified)")
+    m.add_argument("--measure", choices=("import", "export"), default="import", help="import (consumption) or export (default: import)")
+    m.add_argument("--postcode", metavar="OUTCODE", help="postcode outcode of the supply, e.g. SE1 (a full postcode is cut to its outcode)")
+    m.add_argument("--account", metavar="DID_OR_REF", help="the SME the data belongs to: its DID, or an opaque account reference")
+    m.add_argument("--unit", choices=UNITS, default="KWH", help="unit of CSV values (default: KWH; WHR = Wh, MTQ = m³, FTQ = ft³, HH = hundreds of ft³)")
+    m.add_argument("--timezone", default="Europe/London", help="timezone of local days and months (default: Europe/London)")
+    m.add_argument("--from", dest="period_from", metavar="DATE", help="period start: a local date (midnight) or a date-time; readings before it are left out")
+    m.add_argument("--to", dest="period_to", metavar="DATE", help="period end (exclusive): a local date or a date-time")
+    m.add_argument("--no-daily-totals", action="store_true", help="state monthly totals only (smaller credential)")
+    m.add_argument(
+        "--register-digits",
+        type=int,
+        metavar="N",
+        help="ib1 input: also state the meter's cumulative register (its first and last cumulative reads in the period; "
+        "an N-digit register) and reconcile the interval total against the register delta",
+    )
+    gas = c.add_argument_group("gas conversion (volume -> kWh)")
+    gas.add_argument("--cv", metavar="MJ_PER_M3", help="average calorific value for the period (default: from the input, or the indicative value in the data files)")
+    gas.add_argument("--cv-source", metavar="TEXT", help="where the calorific value comes from (e.g. the gas bill)")
+    gas.add_argument("--cv-from", metavar="DATE", help="first day the calorific value covers")
+    gas.add_argument("--cv-to", metavar="DATE", help="day after the last day it covers")
+    gas.add_argument("--correction-factor", metavar="FACTOR", help="volume correction factor (default: 1.02264, from the data files)")
+    gas.add_argument("--correction-factor-source", metavar="TEXT", help="where a non-standard correction factor comes from")
+    _add_claim_options(c, default_source=None)
+    _add_issue_options(c)
+    c.set_defaults(run=_cmd_consumption)
+
+    t = kinds.add_parser(
+        "tariff",
+        help="a tariff credential (supplier)",
+        description="Build a TariffCredential from a tariff JSON: a supplier product-API file (Octopus-style rates; "
+        "dynamic half-hourly rates become one unit rate each) or our richer form (\"format\": \"perseus-tariff\": "
+        "time-of-use bands, weekend and date-range restrictions, fuel mix, export meter).",
+    )
+    t.add_argument("input", metavar="INPUT", help="the tariff JSON file")
+    t.add_argument("--format", choices=TARIFF_FORMATS, help="the input format (default: detected from the file)")
+    _add_claim_options(t, default_source="SupplierTariffData")
+    _add_issue_options(t)
+    t.set_defaults(run=_cmd_tariff)
+
+    e = kinds.add_parser(
+        "emissions",
+        help="an emissions report credential (Carbon Accounting Provider)",
+        description="Build an EmissionsReportCredential from signed consumption credentials (each verified first) for "
+        "the same SME and the same whole calendar months: location-based emissions with DESNZ factors and, with "
+        "--tariff, market-based emissions from the tariff's fuel mix. Each input is linked by id and digest "
+        "(relatedResource).",
+    )
+    e.add_argument("inputs", nargs="*", metavar="INPUT", help="signed consumption credentials (same as --consumption)")
+    e.add_argument("--consumption", action="append", default=[], metavar="FILE", help="a signed consumption credential (repeatable)")
+    e.add_argument("--tariff", metavar="FILE", help="a signed tariff credential whose fuel mix gives market-based emissions")
+    e.add_argument("--year", type=int, metavar="YEAR", help="DESNZ factor year (default: the reporting year of the period)")
+    _add_claim_options(e, default_source=None)
+    _add_issue_options(e)
+    e.set_defaults(run=_cmd_emissions)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`perseus` with `build` registered even where the entry point is not installed (``python -m perseus.issuer.build_cli``)."""
+    from perseus.verifier import cli
+
+    plugins = cli._plugins
+
+    def with_build() -> list[Any]:
+        found = plugins()
+        return found if any(getattr(p, "__module__", "") == __name__ or p is register for p in found) else [*found, register]
+
+    cli._plugins = with_build  # type: ignore[assignment]
+    try:
+        return cli.main(argv)
+    finally:
+        cli._plugins = plugins  # type: ignore[assignment]
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
