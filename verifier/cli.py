@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,21 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     document = read_json(args.file, "credential")
     inputs = [read_json(path, "input credential") for path in args.input or []]
-    result = verify_credential(document, checks=checks, shapes=args.shapes, inputs=inputs)
+    status_lists = [read_json(path, "status list credential") for path in args.status_list or []]
+    client = None
+    if args.fetch_status:
+        from .status import urllib_client
+
+        client = urllib_client()
+    result = verify_credential(
+        document,
+        checks=checks,
+        shapes=args.shapes,
+        inputs=inputs,
+        status_lists=status_lists,
+        status_client=client,
+        status_max_age=args.status_max_age,
+    )
     if args.json:
         sys.stdout.write(dump_json(result.to_json()) + "\n")
     else:
@@ -108,6 +123,15 @@ def _cmd_contexts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _duration(text: str) -> timedelta:
+    """'30m', '6h', '2d' or '90s' as a timedelta (an argparse type: a bad value is a usage error)."""
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30m, 6h or 2d")
+    return timedelta(**{units[unit]: int(number)})
+
+
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     verify = commands.add_parser(
         "verify",
@@ -119,7 +143,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     verify.add_argument(
         "--checks",
         metavar="LIST",
-        help="comma-separated checks to run (default: proof, issuer, validity, connectedness; also: shape); "
+        help="comma-separated checks to run (default: proof, issuer, validity, status, connectedness; also: shape); "
         "'proof' alone checks only the signatures, as the VC API's checks option does",
     )
     verify.add_argument("--shapes", action="store_true", help="also check a Perseus credential against its type's shape")
@@ -128,6 +152,23 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         action="append",
         metavar="FILE",
         help="a credential this one links to (relatedResource), for the connectedness check; repeat for each",
+    )
+    verify.add_argument(
+        "--status-list",
+        action="append",
+        metavar="FILE",
+        help="a status list credential to check credentialStatus against, offline; repeat for each list",
+    )
+    verify.add_argument(
+        "--fetch-status",
+        action="store_true",
+        help="fetch each status list credential from its URL (the only check that uses the network; off by default)",
+    )
+    verify.add_argument(
+        "--status-max-age",
+        type=_duration,
+        metavar="AGE",
+        help="fail a status list older than AGE, e.g. 30m, 6h, 2d (default: only its own validUntil)",
     )
     verify.add_argument("--json", action="store_true", help="print the result as JSON (top-level boolean 'verified')")
     verify.set_defaults(run=_cmd_verify)

@@ -18,6 +18,7 @@ from __future__ import annotations
 VC_ERROR_BASE = "https://www.w3.org/TR/vc-data-model#"
 DI_ERROR_BASE = "https://w3id.org/security#"
 PERSEUS_ERROR_BASE = "https://w3id.org/perseus/errors#"
+STATUS_ERROR_BASE = "https://www.w3.org/ns/credentials/status-list#"  # Bitstring Status List 1.0 §3.6
 
 _VC_CODES = {"PARSING_ERROR", "CRYPTOGRAPHIC_SECURITY_ERROR", "MALFORMED_VALUE_ERROR", "RANGE_ERROR"}
 _DI_CODES = {
@@ -35,10 +36,8 @@ _DI_CODES = {
     "INVALID_CONTROLLED_IDENTIFIER_DOCUMENT",
     "INVALID_CONTROLLED_IDENTIFIER_DOCUMENT_ID",
     "INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD",
-    "STATUS_RETRIEVAL_ERROR",
-    "STATUS_VERIFICATION_ERROR",
-    "STATUS_LIST_LENGTH_ERROR",
 }
+_STATUS_CODES = {"STATUS_RETRIEVAL_ERROR", "STATUS_VERIFICATION_ERROR", "STATUS_LIST_LENGTH_ERROR"}
 
 
 def error_type_url(code: str) -> str:
@@ -47,6 +46,8 @@ def error_type_url(code: str) -> str:
         return VC_ERROR_BASE + code
     if code in _DI_CODES:
         return DI_ERROR_BASE + code
+    if code in _STATUS_CODES:
+        return STATUS_ERROR_BASE + code
     return PERSEUS_ERROR_BASE + code
 
 

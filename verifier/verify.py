@@ -9,6 +9,9 @@ Checks (names as used by `--checks` and the VC API):
 * ``proof``    — every Data Integrity proof verifies (signature, purpose, key, canonical form);
 * ``issuer``   — a verified proof was made by a key the issuer controls (issuer binding);
 * ``validity`` — now is within validFrom / validUntil;
+* ``status``   — no ``credentialStatus`` entry says revoked or suspended, checked against the status list
+  credentials handed over (``status_lists=[...]``, `--status-list FILE`) or fetched on request
+  (``status_client=...``, `--fetch-status`); the result states how fresh each list is;
 * ``shape``    — a Perseus credential has its type's shape (on request: ``shapes=True``, `--shapes`);
 * ``connectedness`` — every credential it links to (``relatedResource``) was given, matches its digest
   and verifies in turn (the inputs are passed as ``inputs=[...]``, `--input FILE`).
@@ -17,7 +20,7 @@ Checks (names as used by `--checks` and the VC API):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from .connectedness import connectedness_check, index_inputs, links_of
@@ -28,10 +31,11 @@ from .jsonld import expand
 from .loader import DocumentLoader
 from .proofs import ProofExpectations, ProofOutcome, proofs_of, verify_proofs
 from .result import CheckResult, ProblemDetail, VerificationResult
+from .status import HttpGet, status_check, status_check_online
 from .suites import SUITES
 
-CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "shape", "connectedness")
-DEFAULT_CHECKS = ("proof", "issuer", "validity", "connectedness")
+CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness")
+DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness")
 
 
 def parse_checks(value: str | Iterable[str] | None, available: Iterable[str] = CREDENTIAL_CHECKS) -> set[str]:
@@ -55,6 +59,9 @@ def verify_credential(
     expect: ProofExpectations | None = None,
     shapes: bool = False,
     inputs: Sequence[Any] | Mapping[str, Any] = (),
+    status_lists: Sequence[Any] | Mapping[str, Any] = (),
+    status_client: HttpGet | None = None,
+    status_max_age: timedelta | None = None,
     _depth: int = 0,
     _seen: frozenset[str] = frozenset(),
 ) -> VerificationResult:
@@ -90,6 +97,11 @@ def verify_credential(
     if "validity" in wanted:
         validity, summary = validity_problems(document, now)
         result.add(CheckResult("validity", "failed" if validity else "passed", summary, validity))
+    if "status" in wanted and document.get("credentialStatus") is not None:
+        if status_client is not None:
+            result.add(status_check_online(document, status_client, now=now, loader=loader, max_age=status_max_age))
+        else:
+            result.add(status_check(document, status_lists, now=now, loader=loader, max_age=status_max_age))
     if "shape" in wanted:
         from .shapes import shape_check  # fastjsonschema is loaded only when shapes are asked for
 
@@ -98,7 +110,10 @@ def verify_credential(
         pool = inputs if isinstance(inputs, Mapping) else index_inputs(inputs)
 
         def verify_input(credential: Any, depth: int, seen: frozenset[str]) -> tuple[bool, list[ProblemDetail]]:
-            inner = verify_credential(credential, loader=loader, checks=wanted, now=now, inputs=pool, _depth=depth, _seen=seen)
+            inner = verify_credential(
+                credential, loader=loader, checks=wanted, now=now, inputs=pool, status_lists=status_lists,
+                status_client=status_client, status_max_age=status_max_age, _depth=depth, _seen=seen,
+            )
             return inner.verified, inner.errors
 
         result.add(connectedness_check(document, pool, loader=loader, verify_input=verify_input, depth=_depth, seen=_seen))
