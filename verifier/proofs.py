@@ -9,7 +9,6 @@ Bazaar's `jsonld-signatures`, verification does not stop at the first problem: e
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any

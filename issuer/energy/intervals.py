@@ -183,8 +183,8 @@ def summarise(
     bounds: list[float] = []
     labels: list[date] = []
     while True:
-        s, e = local_day_bounds(day, zone)
-        s_ts, e_ts = max(s.timestamp(), p_start), min(e.timestamp(), p_end)
+        s, _ = local_day_bounds(day, zone)
+        s_ts = max(s.timestamp(), p_start)
         if s_ts >= p_end:
             break
         labels.append(day)

@@ -168,7 +168,7 @@ def cost(
     bands: dict[str, list[Decimal]] = {}
     for i, r in enumerate(readings):
         if r.start < period_start or r.end > period_end:
-            raise InputDataError(f"reading outside the costing period", location=f"reading {i}")
+            raise InputDataError("reading outside the costing period", location=f"reading {i}")
         if r.quality == "missing":
             continue
         if r.unit.is_volume:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 

@@ -12,7 +12,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from perseus.verifier.shapes import shape_check
 from perseus.verifier.verify import verify_credential
 
 ROOT = Path(__file__).resolve().parents[2]
