@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..rdf import Quad
-from .context import ActiveContext, ContextLoader
+from .context import ContextLoader, initial_context
 from .expand import Expander, json_pointer
 from .quads import expanded_to_quads
 
@@ -20,7 +20,7 @@ __all__ = ["ContextLoader", "expand", "to_rdf", "json_pointer"]
 
 def expand(document: Any, loader: ContextLoader, *, strict: bool = True, base: str | None = None) -> list[Any]:
     """JSON-LD 1.1 expansion of `document`; contexts come only from `loader`."""
-    return Expander(loader, strict=strict, base=base).expand_document(document, ActiveContext(base))
+    return Expander(loader, strict=strict, base=base).expand_document(document, initial_context(base))
 
 
 def to_rdf(

@@ -144,6 +144,8 @@ class ActiveContext:
         try:
             return self._vocab_iris[value]
         except KeyError:
+            if len(self._vocab_iris) > _CACHE_LIMIT:
+                self._vocab_iris.clear()
             result = expand_iri(self, value, vocab=True)
             self._vocab_iris[value] = result
             return result
@@ -153,6 +155,8 @@ class ActiveContext:
         try:
             return self._vocab_values[value]
         except KeyError:
+            if len(self._vocab_values) > _CACHE_LIMIT:
+                self._vocab_values.clear()
             result = expand_iri(self, value, vocab=True, document_relative=True)
             self._vocab_values[value] = result
             return result
@@ -161,6 +165,8 @@ class ActiveContext:
         """How to expand the entries of `key` in this context; cached, since keys repeat in every node."""
         plan = self._plans.get(key)
         if plan is None:
+            if len(self._plans) > _CACHE_LIMIT:
+                self._plans.clear()  # contexts are shared across documents: keep what hostile keys can add bounded
             plan = self._plans[key] = KeyPlan(self, key)
         return plan
 
@@ -174,12 +180,27 @@ class ActiveContext:
         propagate: bool = True,
         remote_contexts: tuple[str, ...] = (),
         validate_scoped: bool = True,
+        cache: bool = True,
     ) -> "ActiveContext":
-        """Context Processing (§4.1.2), memoised by the identity of `local` and the flags."""
-        key = (id(local) if isinstance(local, (dict, list)) else local, base_url, override_protected, propagate, validate_scoped)
-        hit = self._derived.get(key)
-        if hit is not None and hit[0] is local or (hit is not None and not isinstance(local, (dict, list))):
-            return hit[1]
+        """Context Processing (§4.1.2), memoised on this context.
+
+        What is memoised must outlive the documents that use it: a context URL (keyed by the identity of the
+        document the loader returns for it, so another loader cannot get a stale answer) and the scoped
+        contexts of term definitions (objects owned by the context documents). A document's own inline
+        context is processed with `cache=False`, so a long-running service does not keep every request's
+        context alive.
+        """
+        flags = (base_url, override_protected, propagate, validate_scoped)
+        if isinstance(local, str):
+            identity: Any = loader(resolve(local, base_url))
+            key: Any = ("url", local, id(identity), *flags)
+        else:
+            identity = local
+            key = (id(local) if isinstance(local, (dict, list)) else local, *flags)
+        if cache:
+            hit = self._derived.get(key)
+            if hit is not None and hit[0] is identity:
+                return hit[1]
         result = process_context(
             self,
             local,
@@ -190,9 +211,24 @@ class ActiveContext:
             propagate=propagate,
             validate_scoped=validate_scoped,
         )
-        # `local` is kept alive in the cache entry so that its id() cannot be reused by another object.
-        self._derived[key] = (local, result)
+        if cache:
+            # The identity object is kept in the entry so that its id() cannot be reused by another object.
+            self._derived[key] = (identity, result)
         return result
+
+
+_CACHE_LIMIT = 4096
+_INITIAL_CONTEXTS: dict[str | None, ActiveContext] = {}
+
+
+def initial_context(base: str | None = None) -> ActiveContext:
+    """The empty active context for documents with this base IRI, shared so that derived contexts are reused."""
+    context = _INITIAL_CONTEXTS.get(base)
+    if context is None:
+        if len(_INITIAL_CONTEXTS) > 64:
+            _INITIAL_CONTEXTS.clear()
+        context = _INITIAL_CONTEXTS[base] = ActiveContext(base)
+    return context
 
 
 class KeyPlan:

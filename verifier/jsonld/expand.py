@@ -165,7 +165,7 @@ class Expander:
         if property_definition is not None and property_definition.context is not ABSENT:  # step 8
             active = active.derive(property_definition.context, loader, property_definition.base_url, override_protected=True)
         if "@context" in element:  # step 9
-            active = active.derive(element["@context"], loader, self.base)
+            active = self._apply_local_context(active, element["@context"])
         type_scoped = active  # step 10
         type_key = None
         for key in keys:  # step 11: type-scoped contexts, in lexicographic order of the types
@@ -183,6 +183,13 @@ class Expander:
         result: dict[str, Any] = {}
         self._expand_entries(active, active_property, expanded_active_property, element, keys, result, path, inside_list, type_key, type_scoped)
         return self._finish_map(active, active_property, expanded_active_property, result, path, inside_list)
+
+    def _apply_local_context(self, active: ActiveContext, local: Any) -> ActiveContext:
+        """A document's own @context: URLs one by one (their processing is shared across documents),
+        inline objects without caching (they belong to this document only)."""
+        for item in local if isinstance(local, list) else [local]:
+            active = active.derive(item, self.loader, self.base, cache=not isinstance(item, (dict, list)))
+        return active
 
     def _finish_map(
         self,
