@@ -69,6 +69,30 @@ def try_start_postgres() -> None:
     say("PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL tests will be skipped (reason shown by pytest)")
 
 
+def ensure_node_harness() -> None:
+    """Install the @digitalbazaar/vc comparison harness (bench/node) when Node.js is present.
+
+    The interoperability tests verify our credentials with an independent implementation; without Node
+    they are skipped and pytest says so.
+    """
+    node_dir = ROOT / "bench" / "node"
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        say("Node.js is not installed: the @digitalbazaar/vc interoperability tests will be skipped")
+        return
+    lock = node_dir / "package-lock.json"
+    stamp = node_dir / "node_modules" / ".perseus-installed"
+    wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    say("installing the @digitalbazaar/vc comparison harness (npm ci in bench/node)")
+    try:
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=node_dir, check=True, timeout=900)
+        stamp.write_text(wanted)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        say(f"npm ci failed ({exc}); the interoperability tests will be skipped")
+
+
 def demo() -> int:
     ensure_venv("")
     return subprocess.run([str(BIN / "perseus"), "demo"], cwd=ROOT).returncode
@@ -76,6 +100,7 @@ def demo() -> int:
 
 def test(args: list[str]) -> int:
     ensure_venv("dev")
+    ensure_node_harness()
     try_start_postgres()
     command = [str(PYTHON), "-m", "pytest", *args]
     say("running " + " ".join(command[2:]))
