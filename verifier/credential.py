@@ -77,11 +77,50 @@ def credential_problems(document: Any, *, kind: str = "VerifiableCredential") ->
                 bad(exc.message)
     if version == 2 and ("issuanceDate" in document or "expirationDate" in document):
         bad("issuanceDate and expirationDate are VC 1.1 terms; VC 2.0 uses validFrom and validUntil")
-    status = document.get("credentialStatus")
-    if status is not None:
-        for entry in status if isinstance(status, list) else [status]:
-            if not isinstance(entry, dict) or not isinstance(entry.get("type"), (str, list)):
-                bad("each credentialStatus entry must be an object with a type")
+    # VC DM 2.0 §4.x: these optional properties hold objects that each MUST say their type.
+    for name in ("credentialStatus", "evidence", "termsOfUse", "refreshService", "credentialSchema"):
+        value = document.get(name)
+        if value is None:
+            continue
+        for entry in value if isinstance(value, list) else [value]:
+            if not isinstance(entry, dict) or not _has_type(entry):
+                bad(f"each {name} entry must be an object with a type")
+            elif name == "credentialSchema" and not _is_url(entry.get("id")):
+                bad("each credentialSchema entry must have an id that is a URL")
+    if "relatedResource" in document:
+        problems.extend(ProblemDetail("MALFORMED_VALUE_ERROR", d, check) for d in _related_resource_problems(document["relatedResource"]))
+    start, end = document.get("validFrom"), document.get("validUntil")
+    if isinstance(start, str) and isinstance(end, str) and not any(p.detail.startswith(("validFrom", "validUntil")) for p in problems):
+        try:
+            if parse_datetime(end) < parse_datetime(start):
+                bad(f"validUntil {end} is before validFrom {start}")
+        except PerseusError:
+            pass
+    return problems
+
+
+def _has_type(entry: dict[str, Any]) -> bool:
+    t = entry.get("type")
+    return (isinstance(t, str) and bool(t)) or (isinstance(t, list) and bool(t) and all(isinstance(x, str) for x in t))
+
+
+def _related_resource_problems(value: Any) -> list[str]:
+    """VC DM 2.0 §5.3: each related resource is an object with a URL id and a digest; ids are unique."""
+    entries = value if isinstance(value, list) else [value]
+    problems = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            problems.append(f"relatedResource[{i}] must be an object with an id and a digest, not {type(entry).__name__}")
+            continue
+        if not _is_url(entry.get("id")):
+            problems.append(f"relatedResource[{i}] must have an id that is a URL")
+        elif entry["id"] in seen:
+            problems.append(f"relatedResource[{i}] repeats the id {entry['id']}; each resource may appear once")
+        else:
+            seen.add(entry["id"])
+        if "digestSRI" not in entry and "digestMultibase" not in entry:
+            problems.append(f"relatedResource[{i}] must have a digestSRI or a digestMultibase")
     return problems
 
 

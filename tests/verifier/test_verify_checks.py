@@ -125,3 +125,23 @@ def test_verification_never_raises_for_garbage() -> None:
     for garbage in (None, 42, "text", [], {"proof": "x"}, {"@context": 5, "proof": {"type": 1}}, {"@context": ["https://nope.example"], "proof": {}}):
         result = verify_credential(copy.deepcopy(garbage))
         assert not result.verified and result.errors
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        ({"evidence": {}}, "each evidence entry must be an object with a type"),
+        ({"termsOfUse": [{"id": "urn:x"}]}, "each termsOfUse entry"),
+        ({"refreshService": {"id": "https://example.com/r"}}, "each refreshService entry"),
+        ({"credentialSchema": {"id": "https://example.com/s"}}, "each credentialSchema entry"),
+        ({"credentialSchema": {"type": "JsonSchema"}}, "credentialSchema entry must have an id"),
+        ({"relatedResource": ["https://example.com/r"]}, "must be an object"),
+        ({"relatedResource": [{"digestMultibase": "z1"}]}, "must have an id"),
+        ({"relatedResource": [{"id": "urn:a", "digestSRI": "sha384-x"}, {"id": "urn:a", "digestSRI": "sha384-y"}]}, "repeats the id"),
+        ({"relatedResource": [{"id": "urn:a"}]}, "digestSRI or a digestMultibase"),
+        ({"validUntil": "2024-01-01T00:00:00Z"}, "is before validFrom"),
+    ],
+)
+def test_data_model_rules_for_optional_properties(key: KeyFile, extra: dict, message: str) -> None:
+    result = verify_credential(_credential(key.controller, **extra), checks="proof")
+    assert any(message in p.detail and p.code == "MALFORMED_VALUE_ERROR" for p in result.errors), result.report()
