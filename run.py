@@ -94,7 +94,7 @@ def ensure_node_harness() -> None:
 
 
 def demo() -> int:
-    ensure_venv("")
+    ensure_venv("issuer")
     return subprocess.run([str(BIN / "perseus"), "demo"], cwd=ROOT).returncode
 
 

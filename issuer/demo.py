@@ -1,60 +1,165 @@
-"""`perseus demo`: the main job on embedded defaults — make a key, sign a credential, verify it, show the report.
+"""`perseus demo`: the main job on embedded defaults — the issuer service, one credential's whole life.
 
-Everything happens in a fresh temporary folder and offline, so it works on a machine that has nothing
-but this package installed.
+It starts the real service (uvicorn, SQLite, a generated key, all in a temporary data directory, on
+a free loopback port) and then, through HTTP only, as a data provider's system would:
+
+1. asks the service which issuer DIDs it serves (``GET /issuers``);
+2. issues a Perseus TariffCredential (``POST /credentials/issue``): the service adds revocation and
+   suspension status entries and an eddsa-rdfc-2022 proof;
+3. verifies it (``POST /credentials/verify``): signature, issuer, validity and — online, from the
+   service's own status lists — status: VERIFIED;
+4. revokes it (``POST /credentials/status``);
+5. verifies it again: NOT VERIFIED, ``CREDENTIAL_REVOKED``.
+
+Nothing is needed but this package with its issuer dependencies; no network beyond 127.0.0.1. Every
+wait has a timeout, so the demo cannot hang.
 """
 
 from __future__ import annotations
 
-import json
+import secrets
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from perseus.verifier.verify import verify_credential
-
-from .keyfile import generate_key_file, write_key_file
-from .signing import sign_document
-
-
-def sample_credential(issuer: str) -> dict[str, Any]:
-    """A small credential about half an hour of a meter's consumption (W3C example vocabulary)."""
-    return {
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
-        "id": "urn:uuid:3b1f1a46-8c4e-4d5f-9d36-2f4a7c0e5b21",
-        "type": ["VerifiableCredential", "ExampleEnergyConsumptionCredential"],
-        "issuer": issuer,
-        "validFrom": "2025-01-01T00:00:00Z",
-        "credentialSubject": {
-            "id": "did:example:sme-bakery-42",
-            "supplyPoint": "1200023305963",
-            "reading": {"start": "2025-01-01T00:00:00Z", "end": "2025-01-01T00:30:00Z", "kWh": "0.412", "quality": "actual"},
+# The sample tariff a supplier's system would send (illustrative prices, not data about any real
+# supplier): weekday peak and off-peak unit rates and a standing charge, in the Perseus tariff form.
+SAMPLE_TARIFF: dict[str, Any] = {
+    "format": "perseus-tariff",
+    "supplier": "Example Business Energy Ltd",
+    "code": "E-1R-EXB-DEMO-25-01-C",
+    "name": "Business Economy 7 (demo)",
+    "region": "C",
+    "direction": "import",
+    "fuel": "electricity",
+    "payment_method": "direct_debit",
+    "vat_rate": "0.20",
+    "valid_from": "2025-01-01T00:00:00Z",
+    "valid_to": "2026-01-01T00:00:00Z",
+    "standing_charges": [
+        {"value_exc_vat": "55.0000", "value_inc_vat": "66.0000", "valid_from": "2025-01-01T00:00:00Z", "valid_to": "2026-01-01T00:00:00Z"}
+    ],
+    "unit_rates": [
+        {
+            "band": "day",
+            "value_exc_vat": "28.5000",
+            "value_inc_vat": "34.2000",
+            "valid_from": "2025-01-01T00:00:00Z",
+            "valid_to": "2026-01-01T00:00:00Z",
+            "restrictions": {"start_time": "07:00", "end_time": "00:00"},
         },
-    }
+        {
+            "band": "night",
+            "value_exc_vat": "15.0000",
+            "value_inc_vat": "18.0000",
+            "valid_from": "2025-01-01T00:00:00Z",
+            "valid_to": "2026-01-01T00:00:00Z",
+            "restrictions": {"start_time": "00:00", "end_time": "07:00"},
+        },
+    ],
+}
+
+START_TIMEOUT_SECONDS = 20.0
+REQUEST_TIMEOUT_SECONDS = 30.0
 
 
-def run_demo(workdir: Path, out: Any = sys.stdout) -> bool:
-    key = generate_key_file("Ed25519")
-    key_path = workdir / "issuer-key.json"
-    write_key_file(key, key_path)
-    print(f"1. generated an Ed25519 issuer key: {key.controller}\n   (key file {key_path})", file=out)
-    signed = sign_document(sample_credential(key.controller), key)
-    signed_path = workdir / "signed-credential.json"
-    signed_path.write_text(json.dumps(signed, indent=2), encoding="utf-8")
-    print(f"2. signed a sample credential with eddsa-rdfc-2022 -> {signed_path}", file=out)
-    result = verify_credential(signed)
-    print("3. verified it offline:\n", file=out)
-    print(result.report(), file=out)
-    tampered = json.loads(json.dumps(signed))
-    tampered["credentialSubject"]["reading"]["kWh"] = "0.041"
-    bad = verify_credential(tampered)
-    print("\n4. the same credential with one reading changed:\n", file=out)
-    print(bad.report(), file=out)
-    return result.verified and not bad.verified
+def sample_tariff_credential(issuer: str) -> dict[str, Any]:
+    """An unsigned TariffCredential for the sample tariff, issued by ``issuer``."""
+    from .adapters import load_tariff
+    from .credentials import build_tariff_credential
+
+    return build_tariff_credential(load_tariff(SAMPLE_TARIFF), issuer=issuer)
+
+
+@contextmanager
+def running_service(data_dir: Path, *, token: str) -> Iterator[str]:
+    """The service on embedded defaults in ``data_dir``, on a free loopback port; yields its URL."""
+    from .service import create_app, load_settings
+    from .service.server import free_port, serving_in_thread
+
+    port = free_port()
+    settings = load_settings(data_dir=data_dir, host="127.0.0.1", port=port, api_tokens=(token,), access_log=False, log_level="warning")
+    with serving_in_thread(create_app(settings), port=port, start_timeout=START_TIMEOUT_SECONDS) as url:
+        yield url
+
+
+def render_result(result: dict[str, Any]) -> str:
+    """A verification result (the JSON the service returns) as lines a person reads."""
+    lines = ["VERIFIED" if result.get("verified") else "NOT VERIFIED"]
+    marks = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}
+    for check in result.get("checks", []):
+        lines.append(f"  [{marks.get(check.get('outcome'), '?   ')}] {check.get('check')}: {check.get('summary')}")
+        for problem in check.get("problems", []):
+            lines.append(f"         {problem.get('code')}: {problem.get('detail')}")
+    return "\n".join(lines)
+
+
+def run_demo(workdir: Path, out: TextIO = sys.stdout) -> bool:
+    """The round trip; True when the credential verified, and then failed as revoked."""
+    import httpx
+
+    def say(text: str = "") -> None:
+        print(text, file=out, flush=True)
+
+    token = secrets.token_urlsafe(24)
+    say(f"Starting the Perseus issuer service on embedded defaults (data directory {workdir}) ...")
+    with running_service(workdir, token=token) as url:
+        auth = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_SECONDS) as client:
+            say(f"   listening on {url}\n")
+            issuers = client.get("/issuers").raise_for_status().json()["issuers"]
+            issuer = issuers[0]
+            say(f"1. GET /issuers: profile {issuer['id']!r} issues as {issuer['issuer']} ({', '.join(issuer['suites'])})")
+
+            credential = sample_tariff_credential(issuer["issuer"])
+            answer = client.post("/credentials/issue", json={"credential": credential}, headers=auth)
+            if answer.status_code != 201:
+                say(f"   issuing failed: HTTP {answer.status_code} {answer.text}")
+                return False
+            issued = answer.json()["verifiableCredential"]
+            say(f"2. POST /credentials/issue -> 201: {issued['name']}")
+            say(f"   id {issued['id']}")
+            for entry in issued["credentialStatus"]:
+                say(f"   {entry['statusPurpose']:10} status: bit {entry['statusListIndex']} of {entry['statusListCredential']}")
+            proof = issued["proof"]
+            say(f"   proof: {proof['cryptosuite']} by {proof['verificationMethod'][:60]}...\n")
+
+            first = client.post("/credentials/verify", json={"verifiableCredential": issued})
+            say(f"3. POST /credentials/verify -> {first.status_code}:")
+            say(_indent(render_result(first.json())) + "\n")
+
+            change = client.post(
+                "/credentials/status",
+                json={"credentialId": issued["id"], "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": True},
+                headers=auth,
+            )
+            say(f"4. POST /credentials/status (revoke) -> {change.status_code}: status now {change.json().get('status')}\n")
+
+            second = client.post("/credentials/verify", json={"verifiableCredential": issued})
+            say(f"5. POST /credentials/verify again -> {second.status_code}:")
+            say(_indent(render_result(second.json())) + "\n")
+    say("Stopped the service. To run it for real (it keeps its key and database in ./.perseus):")
+    say("   perseus serve                 # http://127.0.0.1:8080, API token in .perseus/api-token")
+    say("   perseus serve --help          # --config FILE, --workers N, --ssl-certfile/--ssl-keyfile, PERSEUS_* variables")
+    revoked = any(p.get("code") == "CREDENTIAL_REVOKED" for p in second.json().get("errors", []))
+    return bool(first.status_code == 200 and first.json()["verified"] and second.status_code == 400 and revoked)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("   " + line for line in text.splitlines())
 
 
 def _cmd_demo(args: Any) -> int:
+    try:
+        import httpx  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        from perseus.verifier.cli import UsageError
+
+        raise UsageError(f"the demo runs the issuer service, which needs its dependencies ({exc.name} is missing): pip install 'perseus-credentials[issuer]'") from None
     with tempfile.TemporaryDirectory(prefix="perseus-demo-") as tmp:
         ok = run_demo(Path(tmp))
     return 0 if ok else 1
@@ -63,7 +168,8 @@ def _cmd_demo(args: Any) -> int:
 def register(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
-        help="sign and verify a sample credential (no setup needed)",
-        description="Generate a key, sign a sample credential, verify it offline and print the report.",
+        help="run the issuer service and take a credential through issue, verify, revoke, verify (no setup needed)",
+        description="Start the issuer service on embedded defaults in a temporary directory, then through HTTP: issue a "
+        "Perseus tariff credential, verify it, revoke it, verify it again (it fails: revoked). Prints each step.",
     )
     demo.set_defaults(run=_cmd_demo)

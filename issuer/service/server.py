@@ -1,0 +1,135 @@
+"""``perseus serve``: set the data directory up, say what is served, then run uvicorn.
+
+Start-up happens in this (parent) process first — data directory, passphrase, API token, issuer
+profiles, a decrypt of every key — so a mistake stops the command with one line and exit code 2
+before any worker starts. Then uvicorn runs the app factory (`app.app_from_environment`) in one
+process, or in ``--workers N`` processes that each open their own storage; the options given on the
+command line travel to them as ``PERSEUS_*`` environment variables.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .settings import ConfigError, Settings, environment_for_workers
+from .state import open_service
+
+__all__ = ["configure_logging", "describe_service", "free_port", "log_config", "serve", "serving_in_thread"]
+
+log = logging.getLogger("perseus.service")
+APP_FACTORY = "perseus.issuer.service.app:app_from_environment"
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration plus the service's own ``perseus`` logger."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["perseus"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    for name in ("uvicorn", "uvicorn.error"):
+        config["loggers"].setdefault(name, {})["level"] = level.upper()
+    return config
+
+
+def configure_logging(level: str) -> None:
+    import logging.config
+
+    logging.config.dictConfig(log_config(level))
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now (for ``--port 0`` and the demo)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving_in_thread(app: Any, *, host: str = "127.0.0.1", port: int | None = None, start_timeout: float = 20.0) -> Iterator[str]:
+    """Run ``app`` under a real uvicorn in a daemon thread (the demo, tests); yields its base URL.
+
+    Stops the server on exit, waiting at most 10 s, so a caller can never hang on it.
+    """
+    import uvicorn
+
+    port = port or free_port(host)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, name=f"perseus-service-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"the issuer service did not start on {host}:{port}")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def describe_service(settings: Settings) -> list[str]:
+    """Open the service once (doing any first-start set-up) and describe it in log lines."""
+    state = open_service(settings)
+    try:
+        lines = [f"database: {state.storage.url}"]
+        for record in state.profiles.all():
+            lines.append(f"issuer profile {record.profile_id!r}: {record.issuer} (suites: {', '.join(record.suites)})")
+        if settings.api_tokens:
+            lines.append(f"API tokens: {len(state.tokens)} from PERSEUS_API_TOKENS / the config file")
+        else:
+            lines.append(f"API token: in {settings.token_file} (send it as 'Authorization: Bearer <token>' to issue)")
+        return lines
+    finally:
+        state.close()
+
+
+def serve(settings: Settings, *, ssl_certfile: str | None = None, ssl_keyfile: str | None = None) -> None:
+    """Run the service until interrupted (blocks)."""
+    import uvicorn
+
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise ConfigError("give both --ssl-certfile and --ssl-keyfile (or neither)")
+    for path in (ssl_certfile, ssl_keyfile):
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"TLS file {path} does not exist")
+    if settings.port == 0:
+        settings = settings.model_copy(update={"port": free_port(settings.host)})
+    if ssl_certfile and not settings.base_url:
+        settings = settings.model_copy(update={"base_url": settings.resolved_base_url.replace("http://", "https://", 1)})
+    configure_logging(settings.log_level)
+    for line in describe_service(settings):
+        log.info("%s", line)
+    os.environ.update(environment_for_workers(settings))
+    scheme = "https" if ssl_certfile else "http"
+    log.info(
+        "Perseus issuer service listening on %s://%s:%d with %d worker(s); status list URLs start with %s/status/",
+        scheme,
+        settings.host,
+        settings.port,
+        settings.workers,
+        settings.resolved_base_url,
+    )
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        log_config=log_config(settings.log_level),
+        access_log=settings.access_log,
+        timeout_graceful_shutdown=5,
+        server_header=False,
+    )

@@ -1,0 +1,260 @@
+"""``POST /credentials/verify`` and ``POST /presentations/verify``: the VC API verifier over our verifier.
+
+What the answers look like, and why:
+
+* **200 when verified, 400 when not** — with the same body either way (``verified``, ``checks``,
+  ``errors``, ``warnings``, and ``problemDetails`` as the newer VC API names them). The W3C VC API
+  verifier test suite and the Bitstring Status List suite both require a 4xx, with
+  ``verified: false`` in the body, for a credential that fails (a missing ``@context``, a missing
+  proof, a revoked credential, ...). A request that cannot even be read (no
+  ``verifiableCredential``, unknown options) is a problem detail (400) instead.
+* **Status is checked online.** Status lists this service publishes are read from its own storage;
+  others are fetched with a timeout and a size limit (`StatusFetcher`).
+* ``options.checks`` names the checks to run, with the VC API's names accepted beside ours
+  (``credentialStatus`` = ``status``, ``expiration`` = ``validity``); an unknown name is a 400, so a
+  typo cannot silently skip a check.
+
+A presentation is verified as Data Integrity says for ``authentication`` proofs: its proof must answer
+the ``challenge`` (and match the ``domain``) given in the options, its signer must be its ``holder``
+when one is named, and every credential in it is verified in turn (assertionMethod proofs, the same
+checks as ``/credentials/verify``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from perseus.verifier.credential import credential_problems
+from perseus.verifier.dates import utc_now
+from perseus.verifier.errors import PerseusError
+from perseus.verifier.jsonld import expand
+from perseus.verifier.proofs import ProofExpectations, proofs_of, verify_proofs
+from perseus.verifier.result import CheckResult, ProblemDetail, VerificationResult
+from perseus.verifier.verify import CREDENTIAL_CHECKS, DEFAULT_CHECKS, verify_credential
+
+from .problems import ServiceError
+from .state import ServiceState
+
+__all__ = ["CHECK_NAMES", "VerifyOptions", "parse_verify_request", "verify_credential_request", "verify_presentation_request"]
+
+# VC API / W3C suite names → the verifier's check names.
+CHECK_NAMES: dict[str, str] = {
+    **{name: name for name in CREDENTIAL_CHECKS},
+    "credentialStatus": "status",
+    "expiration": "validity",
+    "validFrom": "validity",
+    "validUntil": "validity",
+}
+_CREDENTIAL_OPTIONS = ("checks", "domain", "challenge", "proofPurpose", "returnCredential", "returnResults", "returnProblemDetails")
+_PRESENTATION_OPTIONS = _CREDENTIAL_OPTIONS
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    checks: frozenset[str]
+    domain: str | None = None
+    challenge: str | None = None
+    proof_purpose: str | None = None
+    return_credential: bool = False
+
+
+def parse_verify_request(body: Any, *, presentation: bool = False) -> tuple[Any, VerifyOptions]:
+    """The document to verify and the options; raises `ServiceError` (400) for an unreadable request."""
+    field = "verifiablePresentation" if presentation else "verifiableCredential"
+    if not isinstance(body, dict):
+        raise ServiceError(400, "PARSING_ERROR", f"the request body must be a JSON object {{\"{field}\": {{...}}, \"options\": {{...}}}}")
+    accepted = {field, "options"} | ({"presentation"} if presentation else set())
+    unknown = sorted(set(body) - accepted)
+    if unknown:
+        hint = " ('credential' is what /credentials/issue takes)" if "credential" in unknown and not presentation else ""
+        raise ServiceError(400, "PARSING_ERROR", f"unknown field(s) in the request body: {', '.join(unknown)}; expected '{field}' and 'options'{hint}")
+    if presentation and field not in body and "presentation" in body:
+        field = "presentation"  # the VC API's proofless form
+    if field not in body:
+        raise ServiceError(400, "PARSING_ERROR", f"the request body has no '{field}'")
+    return body[field], _parse_options(body.get("options"), presentation)
+
+
+def _parse_options(options: Any, presentation: bool) -> VerifyOptions:
+    if options is None:
+        return VerifyOptions(checks=frozenset(DEFAULT_CHECKS))
+    if not isinstance(options, dict):
+        raise ServiceError(400, "PARSING_ERROR", "'options' must be a JSON object")
+    allowed = _PRESENTATION_OPTIONS if presentation else _CREDENTIAL_OPTIONS
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ServiceError(400, "PARSING_ERROR", f"unknown option(s) {', '.join(unknown)}; known: {', '.join(allowed)}")
+    for name in ("domain", "challenge", "proofPurpose"):
+        if name in options and not (isinstance(options[name], str) and options[name]):
+            raise ServiceError(400, "PARSING_ERROR", f"options.{name} must be a non-empty string")
+    for name in ("returnCredential", "returnResults", "returnProblemDetails"):
+        if name in options and not isinstance(options[name], bool):
+            raise ServiceError(400, "PARSING_ERROR", f"options.{name} must be true or false")
+    return VerifyOptions(
+        checks=_parse_checks(options.get("checks")),
+        domain=options.get("domain"),
+        challenge=options.get("challenge"),
+        proof_purpose=options.get("proofPurpose"),
+        return_credential=bool(options.get("returnCredential", False)),
+    )
+
+
+def _parse_checks(value: Any) -> frozenset[str]:
+    if value is None:
+        return frozenset(DEFAULT_CHECKS)
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ServiceError(400, "PARSING_ERROR", "options.checks must be an array of check names such as [\"proof\", \"credentialStatus\"]")
+    chosen = set()
+    for name in (n.strip() for n in names):
+        if not name:
+            continue
+        if name not in CHECK_NAMES:
+            raise ServiceError(400, "PARSING_ERROR", f"unknown check {name!r}; known: {', '.join(sorted(CHECK_NAMES))}")
+        chosen.add(CHECK_NAMES[name])
+    return frozenset(chosen)
+
+
+# -- credentials --------------------------------------------------------------------------------------------
+
+
+def verify_credential_request(state: ServiceState, document: Any, options: VerifyOptions, *, now: datetime | None = None) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) for ``/credentials/verify``. Blocking (CPU, database, maybe network)."""
+    _publish_own_lists(state, document)
+    result = _verify_one(state, document, options, now or utc_now(), purpose=options.proof_purpose or "assertionMethod")
+    body = _result_body(result)
+    if options.return_credential:
+        body["credential"] = document
+    return (200 if result.verified else 400), body
+
+
+def _publish_own_lists(state: ServiceState, document: Any) -> None:
+    """Sign this service's status lists the credential names *before* the verification clock starts.
+
+    A list signed during verification would carry a ``validFrom`` later than the verifier's "now"
+    and be refused as not yet valid — a race a credential verified in the second its list is first
+    published would lose.
+    """
+    entries = document.get("credentialStatus") if isinstance(document, dict) else None
+    for entry in entries if isinstance(entries, list) else [entries]:
+        url = entry.get("statusListCredential") if isinstance(entry, dict) else None
+        list_id = state.own_list_id(url) if isinstance(url, str) else None
+        if list_id is not None:
+            with contextlib.suppress(PerseusError):  # an unknown list is reported by the check itself
+                state.publisher.publish(list_id)
+
+
+def _verify_one(state: ServiceState, document: Any, options: VerifyOptions, now: datetime, *, purpose: str) -> VerificationResult:
+    expect = ProofExpectations(proof_purpose=purpose, domain=options.domain, challenge=options.challenge, now=now)
+    return verify_credential(document, loader=state.loader, checks=options.checks, now=now, expect=expect, status_client=state.status_fetcher)
+
+
+def _result_body(result: VerificationResult) -> dict[str, Any]:
+    body = result.to_json()
+    body["problemDetails"] = body["errors"] + body["warnings"]
+    return body
+
+
+# -- presentations ----------------------------------------------------------------------------------------
+
+
+def verify_presentation_request(state: ServiceState, document: Any, options: VerifyOptions, *, now: datetime | None = None) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) for ``/presentations/verify``: the presentation's checks, then each credential's."""
+    now = now or utc_now()
+    result = VerificationResult(document=document)
+    problems = credential_problems(document, kind="VerifiablePresentation")
+    if not isinstance(document, dict):
+        result.add(CheckResult("format", "failed", "not a JSON object", problems))
+        return 400, _presentation_body(result, [])
+    if not problems:
+        try:
+            expand(document, state.loader, strict=True)
+        except PerseusError as exc:
+            problems.append(ProblemDetail(exc.code, exc.message, "format"))
+    result.add(CheckResult("format", "failed" if problems else "passed", "not a well-formed presentation" if problems else "VerifiablePresentation", problems))
+    _presentation_proof(document, options, now, state, result)
+    credential_results = []
+    raw = document.get("verifiableCredential")
+    credentials = [] if raw is None else raw if isinstance(raw, list) else [raw]
+    for position, credential in enumerate(credentials):
+        if isinstance(credential, dict) and _types(credential) & {"EnvelopedVerifiableCredential"}:
+            inner = VerificationResult(document=credential)
+            inner.add(
+                CheckResult(
+                    "format",
+                    "failed",
+                    "enveloped credential",
+                    [ProblemDetail("MALFORMED_VALUE_ERROR", f"verifiableCredential[{position}] is an EnvelopedVerifiableCredential (VC-JOSE-COSE), which this verifier does not check", "format")],
+                )
+            )
+        else:
+            _publish_own_lists(state, credential)
+            inner = _verify_one(state, credential, options_for_credentials(options), utc_now(), purpose="assertionMethod")
+        credential_results.append(inner)
+    verified = result.verified and all(r.verified for r in credential_results)
+    return (200 if verified else 400), _presentation_body(result, credential_results)
+
+
+def options_for_credentials(options: VerifyOptions) -> VerifyOptions:
+    """Domain and challenge belong to the presentation's proof, not to the credentials inside it."""
+    return VerifyOptions(checks=options.checks)
+
+
+def _presentation_proof(document: dict[str, Any], options: VerifyOptions, now: datetime, state: ServiceState, result: VerificationResult) -> None:
+    if not proofs_of(document):
+        if options.challenge is not None or options.domain is not None:
+            result.add(
+                CheckResult(
+                    "presentationProof",
+                    "failed",
+                    "no proof",
+                    [ProblemDetail("CRYPTOGRAPHIC_SECURITY_ERROR", "the presentation has no proof, but a challenge or domain was given to check it against", "presentationProof")],
+                )
+            )
+        else:
+            result.add(CheckResult("presentationProof", "skipped", "the presentation has no proof (only its credentials are checked)"))
+        return
+    expect = ProofExpectations(
+        proof_purpose=options.proof_purpose or "authentication", domain=options.domain, challenge=options.challenge, now=now
+    )
+    outcomes = verify_proofs(document, loader=state.loader, expect=expect)
+    problems = [ProblemDetail(p.code, f"{o.label}: {p.detail}", "presentationProof") for o in outcomes for p in o.problems]
+    good = sum(o.verified for o in outcomes)
+    result.add(CheckResult("presentationProof", "failed" if problems else "passed", f"{good} of {len(outcomes)} presentation proofs verified", problems))
+    holder = document.get("holder")
+    holder_id = holder.get("id") if isinstance(holder, dict) else holder
+    if isinstance(holder_id, str) and not problems:
+        signers = {o.controller for o in outcomes if o.verified}
+        if holder_id not in signers:
+            result.add(
+                CheckResult(
+                    "holder",
+                    "failed",
+                    "not signed by its holder",
+                    [ProblemDetail("ISSUER_MISMATCH", f"the presentation names {holder_id} as holder, but it was signed by {', '.join(sorted(s for s in signers if s))}", "holder")],
+                )
+            )
+        else:
+            result.add(CheckResult("holder", "passed", f"signed by the holder {holder_id}"))
+
+
+def _presentation_body(result: VerificationResult, credentials: list[VerificationResult]) -> dict[str, Any]:
+    body = result.to_json()
+    errors = list(body["errors"])
+    for position, inner in enumerate(credentials):
+        for problem in inner.errors:
+            errors.append(ProblemDetail(problem.code, f"verifiableCredential[{position}]: {problem.detail}", problem.check).to_json())
+    body["verified"] = result.verified and all(r.verified for r in credentials)
+    body["errors"] = errors
+    body["credentialResults"] = [_result_body(r) for r in credentials]
+    body["problemDetails"] = errors + body["warnings"]
+    return body
+
+
+def _types(document: dict[str, Any]) -> set[str]:
+    value = document.get("type")
+    values = value if isinstance(value, list) else [value]
+    return {v for v in values if isinstance(v, str)}
