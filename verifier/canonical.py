@@ -37,10 +37,16 @@ def no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+# How a literal's base direction (@direction) is kept in RDF. The Data Integrity cryptosuites of jsonld.js
+# (eddsa-rdfc-2022, ecdsa-rdfc-2019) canonicalize with `rdfDirection: 'i18n-datatype'`, so we must too:
+# "abc"@ar with direction rtl becomes "abc"^^<https://www.w3.org/ns/i18n#ar_rtl>, and the direction is signed.
+RDF_DIRECTION = "i18n-datatype"
+
+
 def rdfc_nquads(document: Any, loader: ContextLoader, *, hash_algorithm: str = "sha256") -> str:
     """The canonical N-Quads of `document` (strict JSON-LD; raises JsonLdError / CanonicalizationError)."""
     with no_cyclic_gc():
-        quads = to_rdf(document, loader, strict=True, deduplicate=False)
+        quads = to_rdf(document, loader, strict=True, deduplicate=False, rdf_direction=RDF_DIRECTION)
         return canonical_nquads(quads, hash_algorithm=hash_algorithm)
 
 

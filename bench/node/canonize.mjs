@@ -11,10 +11,11 @@ const documentLoader = async url => {
 };
 const out = [];
 for(const c of cases) {
-  const entry = {name: c.name, document: c.document};
+  const entry = {name: c.name, document: c.document, ...(c.rdfDirection ? {rdfDirection: c.rdfDirection} : {})};
   try {
     entry.nquads = await jsonld.canonize(c.document, {
       algorithm: 'RDFC-1.0', format: 'application/n-quads', safe: c.safe ?? true,
+      ...(c.rdfDirection ? {rdfDirection: c.rdfDirection} : {}),
       documentLoader
     });
   } catch(e) {

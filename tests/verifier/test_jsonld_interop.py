@@ -26,7 +26,8 @@ def _no_remote(url: str) -> None:
 
 @pytest.mark.parametrize("case", [c for c in CASES if "nquads" in c], ids=lambda c: c["name"])
 def test_canonical_nquads_match_jsonld_js(case: dict) -> None:
-    assert canonical_nquads(to_rdf(case["document"], _no_remote)) == case["nquads"]
+    quads = to_rdf(case["document"], _no_remote, rdf_direction=case.get("rdfDirection"))
+    assert canonical_nquads(quads) == case["nquads"]
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if "error" in c], ids=lambda c: c["name"])

@@ -46,6 +46,7 @@ def _credential(issuer: str) -> dict:
             "reading": [{"start": "2025-01-01T00:00:00Z", "kwh": "0.412"}, {"start": "2025-01-01T00:30:00Z", "kwh": "0.398"}],
             "note": "tab\there, quote \" and é",
         },
+        "name": {"@value": "شهادة الطاقة", "@language": "ar", "@direction": "rtl"},
     }
 
 

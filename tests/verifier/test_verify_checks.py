@@ -145,3 +145,13 @@ def test_verification_never_raises_for_garbage() -> None:
 def test_data_model_rules_for_optional_properties(key: KeyFile, extra: dict, message: str) -> None:
     result = verify_credential(_credential(key.controller, **extra), checks="proof")
     assert any(message in p.detail and p.code == "MALFORMED_VALUE_ERROR" for p in result.errors), result.report()
+
+
+def test_language_and_base_direction_are_signed(key: KeyFile) -> None:
+    """VC 2.0 §11.1 language value objects: accepted, and the direction is covered by the signature."""
+    doc = _credential(key.controller, name={"@value": "شهادة الطاقة", "@language": "ar", "@direction": "rtl"})
+    signed = sign_document(doc, key)
+    assert verify_credential(signed).verified
+    flipped = copy.deepcopy(signed)
+    flipped["name"]["@direction"] = "ltr"
+    assert not verify_credential(flipped).verified

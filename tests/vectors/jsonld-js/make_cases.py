@@ -49,6 +49,12 @@ cases += [
   {"name": "protected", "document": {"@context": [{"@protected": True, "@version": 1.1, "p": {"@id": V+"p"}}, {"p": {"@id": V+"p"}}], "@id": "http://example.org/s", "p": "x"}},
   {"name": "nest", "document": {"@context": {"@version": 1.1, "v": V, "n": "@nest", "p": {"@id": V+"p", "@nest": "n"}}, "@id": "http://example.org/s", "n": {"p": "nested"}}},
 ]
+# base direction, as the Data Integrity cryptosuites canonicalize it (rdfDirection: i18n-datatype)
+cases += [
+  {"name": "direction i18n rtl with language", "rdfDirection": "i18n-datatype", "document": doc(str={"@value": "مثال", "@language": "AR", "@direction": "rtl"})},
+  {"name": "direction i18n ltr without language", "rdfDirection": "i18n-datatype", "document": doc(str={"@value": "x", "@direction": "ltr"})},
+  {"name": "direction i18n from context", "rdfDirection": "i18n-datatype", "document": {"@context": {"@version": 1.1, "@direction": "rtl", "@language": "he", "t": "http://example.org/v#t"}, "@id": "http://example.org/s", "t": "שלום"}},
+]
 # unsafe ones (jsonld.js safe mode refuses these)
 cases += [
   {"name": "UNSAFE undefined term", "document": doc(undefinedTerm="x")},
