@@ -134,7 +134,7 @@ def phase_breakdown(database_url: str, template: str, iterations: int = 300) -> 
     import orjson
     from perseus.issuer.keystore import PassphraseKeyStore
     from perseus.issuer.service import load_settings, open_service
-    from perseus.issuer.service.issuing import _with_needed_contexts, parse_issue_request
+    from perseus.issuer.service.issuing import _with_needed_contexts, check_signable, parse_issue_request, plan_issue
     from perseus.issuer.signing import sign_document
     from perseus.issuer.status import attach_status, status_entries
 
@@ -143,13 +143,16 @@ def phase_breakdown(database_url: str, template: str, iterations: int = 300) -> 
         try:
             did = state.profiles.all()[0].issuer
             raw = tariff_template(did)
-            times: dict[str, list[float]] = {k: [] for k in ("parse JSON (orjson)", "check request", "reserve status", "add status entries", "sign (strict JSON-LD, RDFC, Ed25519)", "save issued (durable)", "serialize response")}
+            grant = state.tokens.lookup(TOKEN)
+            times: dict[str, list[float]] = {k: [] for k in ("parse JSON (orjson)", "check request", "strict check before reserving", "reserve status", "add status entries", "sign (strict JSON-LD, RDFC, Ed25519)", "save issued (durable)", "serialize response")}
             for n in range(iterations + 20):
                 body = raw.replace("CREDENTIAL_ID", f"urn:uuid:{uuid.uuid4()}").encode()
                 marks = [time.perf_counter()]
                 parsed_body = orjson.loads(body)
                 marks.append(time.perf_counter())
                 request = parse_issue_request(parsed_body)
+                marks.append(time.perf_counter())
+                check_signable(state, plan_issue(state, request, grant))
                 marks.append(time.perf_counter())
                 reservation = state.storage.reserve_status("default", request.credential["id"])
                 marks.append(time.perf_counter())

@@ -341,10 +341,27 @@ class IssuerKeys:
         profile = self.storage.get_profile(profile_id)
         new_issuer = self._issuer_after(profile, key, activate)
         self._check_suites(new_suites or profile.suites, key.secret_key.key_type)
+        self._check_opens_existing_keys(profile_id)
         stored = self._wrap(profile_id, key, state="active" if activate else "retired")
         self.storage.insert_key(stored, new_issuer=new_issuer, new_suites=new_suites)
         self._remember(key)
         return self.storage.get_key(stored.key_id)
+
+    def _check_opens_existing_keys(self, profile_id: str) -> None:
+        """Refuse to store a new key unless this key store opens every key the profile has.
+
+        Otherwise a wrong passphrase (a typo in PERSEUS_KEY_PASSPHRASE, another data directory's
+        passphrase file) would wrap the new key under it: the profile would then hold keys no single
+        passphrase opens, and the service would fail at its next start-up instead of now.
+        """
+        for stored in self.storage.list_keys(profile_id):
+            try:
+                self._unwrap(stored)
+            except KeyStoreError as exc:
+                raise KeyStoreError(
+                    f"not adding a key to profile {profile_id!r}: {exc.message}. Its keys must all open with one "
+                    "passphrase; use the passphrase its keys were stored with"
+                ) from None
 
     def _issuer_after(self, profile: ProfileRecord, key: KeyFile, activate: bool) -> str | None:
         if key.controller == profile.issuer:

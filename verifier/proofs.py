@@ -19,7 +19,7 @@ from .keys import KeyType, PublicKey, SecretKey
 from .loader import DocumentLoader
 from .multibase import decode_base58btc, encode_base58btc
 from .result import ProblemDetail
-from .suites import Cryptosuite, get_suite
+from .suites import LEGACY_PROOF_TYPES, Cryptosuite, get_suite, proof_suite_name, suite_for_proof
 
 # Verification relationships a proof purpose needs in the controller's document (Controlled Identifiers §2.3).
 PURPOSE_RELATIONSHIPS = {
@@ -170,7 +170,7 @@ class ProofOutcome:
     @property
     def label(self) -> str:
         if isinstance(self.proof, dict):
-            suite = self.proof.get("cryptosuite", "?")
+            suite = proof_suite_name(self.proof) or "?"
             return f"proof {self.index + 1} ({suite}{', ' + self.proof['id'] if isinstance(self.proof.get('id'), str) else ''})"
         return f"proof {self.index + 1}"
 
@@ -223,11 +223,18 @@ def _verify_one(
     _check_shape(proof, outcome)
     if outcome.problems:
         return
-    suite = get_suite(proof.get("cryptosuite"))
+    suite = suite_for_proof(proof)
     _check_expectations(proof, outcome, expect)
     signature = _decode_proof_value(proof["proofValue"])
     public_key, method = _resolve_key(proof, loader, outcome)
     if public_key is None:
+        return
+    if suite.method_types and method.get("type") not in suite.method_types:
+        outcome.fail(
+            "INVALID_VERIFICATION_METHOD",
+            f"{suite.name} proofs need a verification method of type {' or '.join(suite.method_types)}, "
+            f"but {proof['verificationMethod']} is {method.get('type')!r}",
+        )
         return
     outcome.controller = method.get("controller")
     outcome.key_type = public_key.key_type
@@ -277,17 +284,29 @@ def _verify_one(
 
 def _check_shape(proof: dict[str, Any], outcome: ProofOutcome) -> None:
     """The proof properties Data Integrity requires (DI §2.1), each failure as MALFORMED_PROOF_ERROR."""
-    if proof.get("type") != "DataIntegrityProof":
-        outcome.fail("PROOF_VERIFICATION_ERROR", f"unsupported proof type {proof.get('type')!r}; this verifier checks DataIntegrityProof")
+    proof_type = proof.get("type")
+    if isinstance(proof_type, str) and proof_type in LEGACY_PROOF_TYPES:
+        # A legacy suite names itself by its type: a cryptosuite would be a term its context does
+        # not define, and its specification requires `created`.
+        if "cryptosuite" in proof:
+            outcome.fail("MALFORMED_PROOF_ERROR", f"an {proof_type} proof has no cryptosuite (that belongs to DataIntegrityProof)")
+        if "created" not in proof:
+            outcome.fail("MALFORMED_PROOF_ERROR", f"an {proof_type} proof must say when it was created")
+    elif proof_type != "DataIntegrityProof":
+        outcome.fail(
+            "PROOF_VERIFICATION_ERROR",
+            f"unsupported proof type {proof_type!r}; this verifier checks DataIntegrityProof (and the legacy {', '.join(LEGACY_PROOF_TYPES)})",
+        )
         return
-    suite = proof.get("cryptosuite")
-    if not isinstance(suite, str):
-        outcome.fail("MALFORMED_PROOF_ERROR", "the proof has no cryptosuite string")
     else:
-        try:
-            get_suite(suite)
-        except ProofError as exc:
-            outcome.fail(exc.code, exc.message)
+        suite = proof.get("cryptosuite")
+        if not isinstance(suite, str):
+            outcome.fail("MALFORMED_PROOF_ERROR", "the proof has no cryptosuite string")
+        else:
+            try:
+                get_suite(suite)
+            except ProofError as exc:
+                outcome.fail(exc.code, exc.message)
     for required in ("verificationMethod", "proofPurpose", "proofValue"):
         if not isinstance(proof.get(required), str) or not proof.get(required):
             outcome.fail("MALFORMED_PROOF_ERROR", f"the proof's {required} is missing or is not a string")
@@ -343,6 +362,9 @@ def _resolve_key(proof: dict[str, Any], loader: DocumentLoader, outcome: ProofOu
             public_key = PublicKey.from_jwk(method["publicKeyJwk"])
         else:
             raise KeyFormatError(f"the verification method {method_url} has no publicKeyMultibase or publicKeyJwk")
+        if method.get("type") == "Ed25519VerificationKey2020" and ("publicKeyMultibase" not in method or public_key.key_type != "Ed25519"):
+            # vc-di-eddsa: its publicKeyMultibase MUST be an Ed25519 Multikey value (0xed01 header), nothing else.
+            raise KeyFormatError(f"the Ed25519VerificationKey2020 {method_url} must hold an Ed25519 key in publicKeyMultibase")
     except PerseusError as exc:
         outcome.fail("INVALID_VERIFICATION_METHOD", exc.message)
         return None, method

@@ -53,6 +53,7 @@ __all__ = [
     "DEFAULT_MAX_LIST_BYTES",
     "MIN_LIST_ENTRIES",
     "STATUS_ENTRY_TYPE",
+    "STATUS_LIST_CLOCK_SKEW",
     "STATUS_LIST_CREDENTIAL_TYPE",
     "STATUS_LIST_TYPE",
     "Bitstring",
@@ -87,6 +88,14 @@ DEFAULT_MAX_FETCH_BYTES: Final = 4 * 1024 * 1024
 _MAX_INDEX_DIGITS: Final = 18
 _GZIP_LEVEL: Final = 6  # zlib's default, as pako/jsonld tooling uses: reproduces the spec's example
 _GZIP_WBITS: Final = 31  # 16 + 15: a GZIP (RFC 1952) wrapper, not raw zlib
+
+# How far in the future a status list's validFrom may lie and the list still be used. The issuer
+# stamps validFrom from its own clock when it signs the list; a verifier whose clock runs a little
+# behind (NTP keeps servers within a second; virtual machines and laptops drift further) would
+# otherwise refuse a list published a moment ago as "not yet valid" and report the credential's
+# status as unknown. Five minutes is the tolerance Kerberos (RFC 4120 §1.6) uses for the same
+# problem. Expiry (validUntil) gets no tolerance: an expired list is never used.
+STATUS_LIST_CLOCK_SKEW: Final = timedelta(minutes=5)
 
 # Purposes whose set bit makes a credential fail, with the code the result carries.
 _FAILING_PURPOSES: Final = {"revocation": "CREDENTIAL_REVOKED", "suspension": "CREDENTIAL_SUSPENDED"}
@@ -495,8 +504,11 @@ def _freshness(credential: Mapping[str, Any], subject: Mapping[str, Any], now: d
             out["refreshDue"] = now > start + timedelta(milliseconds=ttl)
     if max_age is not None:
         out["maxAgeSeconds"] = int(max_age.total_seconds())
-    if start is not None and now < start:
-        return out, f"it is valid only from {credential['validFrom']}; it is now {format_datetime(now)}"
+    if start is not None and now + STATUS_LIST_CLOCK_SKEW < start:
+        return out, (
+            f"it is valid only from {credential['validFrom']}; it is now {format_datetime(now)}, "
+            f"more than the {_human(STATUS_LIST_CLOCK_SKEW)} of clock difference tolerated"
+        )
     if end is not None and now > end:
         return out, f"it expired at {credential['validUntil']} (it is now {format_datetime(now)}); fetch a fresh status list"
     if max_age is not None:

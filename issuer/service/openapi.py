@@ -47,6 +47,14 @@ ISSUE_REQUEST = {
                 "domain": {"type": "string"},
                 "challenge": {"type": "string"},
                 "mandatoryPointers": {"type": "array", "maxItems": 0, "description": "Selective disclosure is not supported."},
+                "credentialStatus": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["type"],
+                    "properties": {"type": {"type": "string", "const": "BitstringStatusListEntry"}},
+                    "description": "Add revocation and suspension BitstringStatusListEntry entries. VC 2.0 credentials always get them; "
+                    "VC 1.1 credentials only when asked (their @context then gains https://www.w3.org/ns/credentials/status/v1).",
+                },
             },
         },
     },
@@ -66,7 +74,8 @@ _VERIFY_OPTIONS = {
             "type": "array",
             "items": {"type": "string"},
             "description": "Checks to run: proof, issuer, validity (or expiration), status (or credentialStatus), shape, connectedness. "
-            "Default: every check except shape.",
+            "Default: proof, validity, status and connectedness — what a VC API verifier service checks; the issuer binding "
+            "(issuer) only when asked, otherwise a missing binding is a warning.",
         },
         "domain": {"type": "string"},
         "challenge": {"type": "string"},

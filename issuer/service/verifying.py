@@ -13,6 +13,19 @@ What the answers look like, and why:
 * ``options.checks`` names the checks to run, with the VC API's names accepted beside ours
   (``credentialStatus`` = ``status``, ``expiration`` = ``validity``); an unknown name is a 400, so a
   typo cannot silently skip a check.
+* **Without ``checks``, the service runs what a VC API verifier service does — not the issuer
+  binding.** `SERVICE_DEFAULT_CHECKS` = proof, validity, status (and connectedness, which runs only
+  for a credential with links). The VC API (w3c/vcalm, "verifier service") has the service check
+  "the authenticity and timeliness" of a credential — its proofs and status — and leaves "business
+  rules", such as "evaluating the issuer of a particular claim", to the verifier coordinator. VC
+  Data Model 2.0 agrees: its verification algorithm (§7.1) returns the *controller* of the
+  verification method beside the document, and whether that controller must be the ``issuer`` is
+  left to validation (the informative Validation section, "Issuer": the controller is "typically"
+  the issuer; "some ecosystems might have more complex relationships"). So the result carries each proof's ``controller``, a warning
+  (``ISSUER_MISMATCH``) says when no verified proof's controller is the issuer, and a coordinator
+  that wants the binding enforced asks for it: ``checks: ["proof", "issuer", ...]``. The
+  ``perseus verify`` command line keeps the issuer binding on by default (`DEFAULT_CHECKS`): a
+  person running it is the relying party, and has no coordinator behind them.
 
 A presentation is verified as Data Integrity says for ``authentication`` proofs: its proof must answer
 the ``challenge`` (and match the ``domain``) given in the options, its signer must be its ``holder``
@@ -38,7 +51,14 @@ from perseus.verifier.verify import CREDENTIAL_CHECKS, DEFAULT_CHECKS, verify_cr
 from .problems import ServiceError
 from .state import ServiceState
 
-__all__ = ["CHECK_NAMES", "VerifyOptions", "parse_verify_request", "verify_credential_request", "verify_presentation_request"]
+__all__ = [
+    "CHECK_NAMES",
+    "SERVICE_DEFAULT_CHECKS",
+    "VerifyOptions",
+    "parse_verify_request",
+    "verify_credential_request",
+    "verify_presentation_request",
+]
 
 # VC API / W3C suite names → the verifier's check names.
 CHECK_NAMES: dict[str, str] = {
@@ -48,6 +68,9 @@ CHECK_NAMES: dict[str, str] = {
     "validFrom": "validity",
     "validUntil": "validity",
 }
+# What /credentials/verify and /presentations/verify check when the request names no checks: the VC
+# API verifier service's authenticity and timeliness, without the issuer binding (see module docs).
+SERVICE_DEFAULT_CHECKS: tuple[str, ...] = tuple(c for c in DEFAULT_CHECKS if c != "issuer")
 _CREDENTIAL_OPTIONS = ("checks", "domain", "challenge", "proofPurpose", "returnCredential", "returnResults", "returnProblemDetails")
 _PRESENTATION_OPTIONS = _CREDENTIAL_OPTIONS
 
@@ -80,7 +103,7 @@ def parse_verify_request(body: Any, *, presentation: bool = False) -> tuple[Any,
 
 def _parse_options(options: Any, presentation: bool) -> VerifyOptions:
     if options is None:
-        return VerifyOptions(checks=frozenset(DEFAULT_CHECKS))
+        return VerifyOptions(checks=frozenset(SERVICE_DEFAULT_CHECKS))
     if not isinstance(options, dict):
         raise ServiceError(400, "PARSING_ERROR", "'options' must be a JSON object")
     allowed = _PRESENTATION_OPTIONS if presentation else _CREDENTIAL_OPTIONS
@@ -104,7 +127,7 @@ def _parse_options(options: Any, presentation: bool) -> VerifyOptions:
 
 def _parse_checks(value: Any) -> frozenset[str]:
     if value is None:
-        return frozenset(DEFAULT_CHECKS)
+        return frozenset(SERVICE_DEFAULT_CHECKS)
     names = value.split(",") if isinstance(value, str) else value
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ServiceError(400, "PARSING_ERROR", "options.checks must be an array of check names such as [\"proof\", \"credentialStatus\"]")

@@ -365,11 +365,15 @@ class Storage:
 
         Idempotent for a credential not yet issued: a retry (after a failed signature, say) gets the
         same positions back. Raises `DuplicateCredentialError` if the id was already issued.
+        With no ``purposes`` (a credential issued without status) nothing is written: the profile's
+        DID and active key are read, and the id is checked, in one read transaction.
         """
         _check_text(credential_id, "credential id")
         wanted = list(dict.fromkeys(purposes))
-        if not wanted or not all(isinstance(p, str) and _PURPOSE.fullmatch(p) for p in wanted):
+        if not all(isinstance(p, str) and _PURPOSE.fullmatch(p) for p in wanted):
             raise StorageError(f"status purposes must be short lower-case words such as 'revocation'; got {wanted!r}")
+        if not wanted:
+            return self._reservation_without_status(profile_id, credential_id)
         now = self._clock()
 
         def fast_path() -> tuple[Any, dict[str, ReservedEntry]]:
@@ -408,6 +412,15 @@ class Storage:
             key_id=head.key_id,
             entries=tuple(done[p] for p in wanted),
         )
+
+    def _reservation_without_status(self, profile_id: str, credential_id: str) -> StatusReservation:
+        with self._read() as conn:
+            head = conn.execute(self._q.reserve_head, {"pid": profile_id, "cid": credential_id}).first()
+        if head is None:
+            raise ProfileNotFoundError(f"there is no issuer profile {profile_id!r}")
+        if head.issued:
+            raise DuplicateCredentialError(f"a credential with id {credential_id} was already issued; give each credential its own id")
+        return StatusReservation(profile_id=profile_id, credential_id=credential_id, issuer=head.issuer, key_id=head.key_id, entries=())
 
     def _allocate_alone(self, profile_id: str, issuer: str, purpose: str, credential_id: str, now: datetime) -> ReservedEntry:
         opened: dict[tuple[str, str, str], tuple[str, int]] = {}

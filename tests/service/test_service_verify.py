@@ -14,6 +14,7 @@ from perseus_service_fixtures import (  # noqa: F401 - fixtures
     clean_env,
     shared_client,
     example_credential,
+    issue,
     issued,
     shared_service,
     set_status,
@@ -57,9 +58,51 @@ def test_a_verified_credential_is_200_with_every_check(client, issuer_did) -> No
     assert answer.status_code == 200
     body = answer.json()
     assert body["verified"] is True and body["errors"] == [] and body["problemDetails"] == []
-    assert [c["check"] for c in body["checks"]] == ["format", "proof", "issuer", "validity", "status"]
+    # the VC API service's default: authenticity and timeliness, not the issuer binding (asked for below)
+    assert [c["check"] for c in body["checks"]] == ["format", "proof", "validity", "status"]
+    assert body["checks"][1]["details"]["proofs"][0]["controller"] == issuer_did
     assert "credential" not in body
     assert verify(client, signed, returnCredential=True).json()["credential"] == signed
+    every = verify(client, signed, checks=["proof", "issuer", "validity", "status"])
+    assert every.status_code == 200
+    assert [c["check"] for c in every.json()["checks"]] == ["format", "proof", "issuer", "validity", "status"]
+
+
+def test_the_issuer_binding_is_checked_when_asked_and_otherwise_reported_as_a_warning(client) -> None:
+    # The ECDSA spec vectors' shape: issuer https://vc.example/issuers/5678, signed by a did:key it
+    # does not control. The VC API verifier service checks proofs, status and validity by default and
+    # leaves the issuer rule to its caller, so: 200 with a warning; 400 when "issuer" is asked for.
+    key = generate_key_file("P-256")
+    signed = sign_document(example_credential("https://vc.example/issuers/5678"), key)
+    default = verify(client, signed)
+    assert default.status_code == 200, default.text
+    body = default.json()
+    assert body["verified"] is True and body["errors"] == []
+    assert [w["code"] for w in body["warnings"]] == ["ISSUER_MISMATCH"] and key.controller in body["warnings"][0]["detail"]
+    assert body["checks"][1]["details"]["proofs"][0]["controller"] == key.controller
+    asked = verify(client, signed, checks=["proof", "issuer"])
+    assert asked.status_code == 400 and result_codes(asked) == {"ISSUER_MISMATCH"}
+    # the library's (and `perseus verify`'s) default keeps the binding
+    from perseus.verifier.verify import verify_credential
+
+    assert not verify_credential(signed).verified
+    assert {p.code for p in verify_credential(signed).errors} == {"ISSUER_MISMATCH"}
+    # a bad signature is still a 400 by default
+    signed["proof"]["proofValue"] = signed["proof"]["proofValue"][:-1]
+    assert verify(client, signed).status_code == 400
+
+
+def test_a_legacy_ed25519signature2020_credential_verifies(client, vectors) -> None:
+    # The VC API verifier suite's one valid credential: vc-di-eddsa's Ed25519Signature2020 vector.
+    import json
+
+    signed = json.loads((vectors / "vc-di-eddsa/TestVectors/Ed25519Signature2020/signedEdSig.json").read_text(encoding="utf-8"))
+    answer = verify(client, signed, checks=["proof"])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["checks"][1]["details"]["proofs"][0]["cryptosuite"] == "Ed25519Signature2020"
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["alumniOf"] = "Another School"
+    assert verify(client, tampered, checks=["proof"]).status_code == 400
 
 
 def test_a_tampered_credential_is_400_with_the_proof_error(client, issuer_did) -> None:
@@ -243,3 +286,25 @@ def test_a_tampered_presentation_fails(client, issuer_did) -> None:
 def test_malformed_presentations_are_400(client, vp) -> None:
     answer = client.post("/presentations/verify", json={"verifiablePresentation": vp})
     assert answer.status_code == 400 and answer.json()["verified"] is False
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"evidence": {}}, "each evidence entry must be an object with a type"),
+        ({"termsOfUse": [{"id": "urn:x"}]}, "each termsOfUse entry"),
+        ({"refreshService": {"id": "https://example.com/r"}}, "each refreshService entry"),
+        ({"credentialSchema": {"type": "JsonSchema"}}, "credentialSchema entry must have an id"),
+        ({"relatedResource": [{"id": "urn:a"}]}, "digestSRI or a digestMultibase"),
+        ({"validUntil": "2024-01-01T00:00:00Z"}, "is before validFrom"),
+    ],
+)
+def test_data_model_rules_apply_at_issue_and_at_verify_whatever_the_checks(client, issuer_did, extra, message) -> None:
+    body = assert_problem(issue(client, example_credential(issuer_did, **extra)), 400, "MALFORMED_VALUE_ERROR")
+    assert message in body["detail"]
+    key = generate_key_file("Ed25519")
+    signed = sign_document(example_credential(key.controller, **extra), key)  # signed elsewhere, without those checks
+    for checks in (["proof"], None):
+        answer = verify(client, signed, checks=checks) if checks else verify(client, signed)
+        assert answer.status_code == 400, answer.text
+        assert any(message in e["detail"] and e["code"] == "MALFORMED_VALUE_ERROR" for e in answer.json()["errors"])

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from perseus.issuer.keyfile import KeyFile, generate_key_file
 from perseus.issuer.signing import sign_document
-from perseus.verifier.status import Bitstring, status_check
+from perseus.verifier.status import STATUS_LIST_CLOCK_SKEW, Bitstring, status_check
 from perseus_status_fixtures import issuer_key, make_credential, make_list, status_entry, status_storage  # noqa: F401 - fixtures
 
 NOW = datetime(2025, 1, 1, 6, 0, 0, tzinfo=timezone.utc)  # six hours after the lists' validFrom
@@ -130,6 +130,19 @@ def test_an_expired_or_not_yet_valid_list_is_refused(make_list: Maker, make_cred
     assert "expired at 2025-01-02T00:00:00Z" in expired.problems[0].detail
     early = status_check(credential, [make_list(())], now=datetime(2024, 12, 31, tzinfo=timezone.utc))
     assert codes(early) == ["STATUS_VERIFICATION_ERROR"] and "valid only from" in early.problems[0].detail
+
+
+def test_a_list_signed_by_a_clock_slightly_ahead_is_used(make_list: Maker, make_credential: Maker, status_entry: Maker) -> None:
+    # The list's validFrom comes from the issuer's clock; a verifier a few minutes behind must still use it.
+    credential = make_credential(status_entry(3))
+    valid_from = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert STATUS_LIST_CLOCK_SKEW == timedelta(minutes=5)
+    slightly_behind = status_check(credential, [make_list(())], now=valid_from - timedelta(minutes=4, seconds=59))
+    assert slightly_behind.outcome == "passed", slightly_behind.problems
+    revoked = status_check(credential, [make_list((3,))], now=valid_from - timedelta(minutes=4))
+    assert codes(revoked) == ["CREDENTIAL_REVOKED"]  # the tolerated list is read, bits and all
+    too_far = status_check(credential, [make_list(())], now=valid_from - STATUS_LIST_CLOCK_SKEW - timedelta(seconds=1))
+    assert codes(too_far) == ["STATUS_VERIFICATION_ERROR"] and "5 minutes of clock difference" in too_far.problems[0].detail
 
 
 def test_a_maximum_age_makes_an_old_list_fail(make_list: Maker, make_credential: Maker, status_entry: Maker) -> None:

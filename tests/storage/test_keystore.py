@@ -234,3 +234,27 @@ def test_a_reservation_names_the_key_to_sign_with_even_across_a_rotation(keys: I
     assert keys.signing_key_for(reservation) == before
     assert before.controller == reservation.issuer != keys.storage.get_profile("edp").issuer
     assert isinstance(before, KeyFile)
+
+
+def test_a_wrong_passphrase_cannot_add_or_rotate_keys(storage: Storage, keys: IssuerKeys) -> None:
+    # Adding a key wraps it with the store at hand: with another passphrase the profile would end up
+    # holding keys no single passphrase opens. So the existing keys must open first; nothing is stored.
+    keys.create_profile("edp", key_type="Ed25519")
+    keys.rotate("edp")  # two keys now: one active, one retired
+    before = keys.list_keys("edp")
+    profile_before = storage.get_profile("edp")
+    wrong = IssuerKeys(storage, store("a different passphrase"))
+    with pytest.raises(KeyStoreError, match="edp") as caught:
+        wrong.rotate("edp")
+    assert "passphrase" in caught.value.message
+    with pytest.raises(KeyStoreError, match="passphrase"):
+        wrong.add_key("edp", generate_key_file("Ed25519"))
+    keys.create_profile("web", key_type="P-256", controller="did:web:energy.example")
+    web_before = keys.list_keys("web")
+    with pytest.raises(KeyStoreError, match="passphrase"):
+        wrong.add_key("web", generate_key_file("P-256", controller="did:web:energy.example"), activate=False)
+    assert keys.list_keys("edp") == before and storage.get_profile("edp") == profile_before
+    assert keys.list_keys("web") == web_before
+    # the right passphrase, in a fresh process (nothing cached), still rotates
+    assert IssuerKeys(storage, store()).rotate("edp").issuer_changed
+    assert len(keys.list_keys("edp")) == 3

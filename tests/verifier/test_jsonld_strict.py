@@ -116,3 +116,31 @@ def test_expansion_is_a_pure_function_of_its_input(credential: dict) -> None:
     before = copy.deepcopy(credential)
     expand(credential, DocumentLoader())
     assert credential == before
+
+
+def test_an_embedded_context_wrapped_in_context_is_a_keyword_redefinition() -> None:
+    # JSON-LD 1.1 API, Context Processing: only a *remote* context document is unwrapped from its
+    # "@context"; an embedded context map is a context definition, whose "@context" key goes to Create
+    # Term Definition and is a keyword redefinition. The W3C test suite pins it: expand#ter56, "Invalid
+    # redefinition of @context keyword" (input copied here). jsonld.js 9 unwraps it instead; we follow
+    # the specification, strict or not — so data-integrity-test-suite-assertion's previousProof*Ok
+    # fixtures, which embed {"@context": {...}}, are refused.
+    ter56 = {"@context": {"@context": {"p": "ex:p"}}, "@id": "ex:1", "p": "value"}
+    for strict in (True, False):
+        with pytest.raises(JsonLdError, match="'@context' cannot be redefined"):
+            expand(ter56, DocumentLoader(), strict=strict)
+    wrapped = {
+        "@context": [
+            "https://www.w3.org/2018/credentials/v1",
+            "https://w3id.org/security/data-integrity/v2",
+            {"@context": {"alumniOf": "https://www.example.org/alumniOf"}},
+        ],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:issuer",
+        "issuanceDate": "2023-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:abcdefgh", "alumniOf": "The School of Examples"},
+    }
+    with pytest.raises(JsonLdError, match="'@context' cannot be redefined"):
+        to_rdf(wrapped, DocumentLoader())
+    unwrapped = {**wrapped, "@context": wrapped["@context"][:2] + [wrapped["@context"][2]["@context"]]}
+    assert to_rdf(unwrapped, DocumentLoader())  # the same terms, embedded as the specification says

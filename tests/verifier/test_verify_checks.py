@@ -88,7 +88,10 @@ def test_domain_and_challenge(key: KeyFile) -> None:
     "change,code",
     [
         (lambda p: p.update(cryptosuite="rsa-2048"), "PROOF_VERIFICATION_ERROR"),
-        (lambda p: p.update(type="Ed25519Signature2020"), "PROOF_VERIFICATION_ERROR"),
+        (lambda p: p.update(type="Ed25519Signature2018"), "PROOF_VERIFICATION_ERROR"),  # a type we do not check
+        # a legacy type we do check, but with a DataIntegrityProof's cryptosuite: malformed
+        (lambda p: p.update(type="Ed25519Signature2020"), "MALFORMED_PROOF_ERROR"),
+        (lambda p: (p.update(type="Ed25519Signature2020"), p.pop("cryptosuite")), "PROOF_VERIFICATION_ERROR"),  # signature no longer matches
         (lambda p: p.update(proofValue="uAAAA"), "MALFORMED_PROOF_ERROR"),
         (lambda p: p.pop("proofPurpose"), "MALFORMED_PROOF_ERROR"),
         (lambda p: p.update(created="yesterday"), "MALFORMED_PROOF_ERROR"),

@@ -26,6 +26,8 @@ class Cryptosuite:
     name: str
     key_types: tuple[KeyType, ...]
     canonicalization: Canonicalization
+    # Verification method types a proof of this suite may name; empty: any that holds a fitting key.
+    method_types: tuple[str, ...] = ()
 
     @property
     def proof_keeps_context(self) -> bool:
@@ -63,6 +65,16 @@ ECDSA_JCS_2019 = Cryptosuite("ecdsa-jcs-2019", ("P-256", "P-384"), "jcs")
 
 SUITES: dict[str, Cryptosuite] = {s.name: s for s in (EDDSA_RDFC_2022, ECDSA_RDFC_2019, EDDSA_JCS_2022, ECDSA_JCS_2019)}
 
+# The legacy Ed25519Signature2020 suite (vc-di-eddsa, "The Ed25519Signature2020 Suite"): a proof
+# ``type`` of its own, no ``cryptosuite``, otherwise eddsa-rdfc-2022's algorithm (RDFC-1.0, SHA-256,
+# hash(proof config) || hash(document), Ed25519). Verified, never signed with: it is not in `SUITES`,
+# so nothing can issue with it. Its verification method MUST be an Ed25519VerificationKey2020; a
+# Multikey is accepted too, because for Ed25519 the two carry the same publicKeyMultibase bytes
+# (0xed01 + the key, base58btc) and a did:key resolves to either form (the did:key method's
+# publicKeyFormat option) — our resolver gives the Multikey form.
+ED25519_SIGNATURE_2020 = Cryptosuite("Ed25519Signature2020", ("Ed25519",), "rdfc", ("Ed25519VerificationKey2020", "Multikey"))
+LEGACY_PROOF_TYPES: dict[str, Cryptosuite] = {ED25519_SIGNATURE_2020.name: ED25519_SIGNATURE_2020}
+
 
 def get_suite(name: object) -> Cryptosuite:
     suite = SUITES.get(name) if isinstance(name, str) else None
@@ -72,6 +84,19 @@ def get_suite(name: object) -> Cryptosuite:
             code="PROOF_VERIFICATION_ERROR",
         )
     return suite
+
+
+def suite_for_proof(proof: dict[str, Any]) -> Cryptosuite:
+    """The suite that checks ``proof``: a legacy proof type, or a DataIntegrityProof's cryptosuite."""
+    legacy = LEGACY_PROOF_TYPES.get(proof.get("type"))  # type: ignore[arg-type]
+    return legacy if legacy is not None else get_suite(proof.get("cryptosuite"))
+
+
+def proof_suite_name(proof: Any) -> Any:
+    """The name a proof's suite goes by: its cryptosuite, or a legacy proof's type."""
+    if not isinstance(proof, dict):
+        return None
+    return proof.get("type") if proof.get("type") in LEGACY_PROOF_TYPES else proof.get("cryptosuite")
 
 
 def default_suite_for(key_type: KeyType) -> Cryptosuite:
