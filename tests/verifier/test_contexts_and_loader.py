@@ -34,6 +34,11 @@ def test_pins_match_the_files(entry: contexts.BundledContext) -> None:
     assert "@context" in json.loads(entry.file.read_text(encoding="utf-8"))
 
 
+def test_every_bundled_context_names_its_source() -> None:
+    manifest = json.loads(contexts.MANIFEST_PATH.read_text(encoding="utf-8"))
+    assert all(entry.get("source") for entry in manifest["contexts"])
+
+
 def test_bitstring_status_list_context_is_byte_identical_to_the_w3c_repository_copy() -> None:
     published = VECTORS / "vc-bitstring-status-list" / "contexts" / "v1.jsonld"
     assert contexts.find("https://www.w3.org/ns/credentials/status/v1").file.read_bytes() == published.read_bytes()
