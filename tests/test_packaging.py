@@ -19,3 +19,13 @@ def test_every_package_folder_is_listed() -> None:
             found.add(".".join([name, *relative.parts]) if relative.parts else name)
     assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
     assert listed - found == set(), "these are listed but have no __init__.py"
+
+
+def test_public_api_names_resolve() -> None:
+    """Every name the packages advertise in __all__ can be imported (they are loaded lazily)."""
+    import perseus.issuer
+    import perseus.verifier
+
+    for package in (perseus.verifier, perseus.issuer):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"
