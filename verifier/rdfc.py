@@ -311,7 +311,7 @@ def _substituted_line(quad: Quad, reference: str, labels: dict[str, str] | None)
 
 def _hash_first_degree_quads(
     index: _Mentions, hash_fn: Callable[..., "hashlib._Hash"]
-) -> tuple[dict[str, bytes], dict[str, str]]:
+) -> tuple[list[str], list[bytes], list[str]]:
     """§4.6 Hash First Degree Quads, for every blank node at once (§4.4 step 3).
 
     For reference node n, every quad that mentions it is serialized with n written ``_:a`` and any
@@ -319,27 +319,33 @@ def _hash_first_degree_quads(
     iteration per blank node of the dataset), hence one loop instead of a call per node, with the
     lines prepared by `_index_quads`.
 
-    Returns the digests (bytes: they sort as their hex forms do, and most are never needed as text)
-    and each node's concatenated ``index.lines`` (without its general quads), which `_serialize`
-    reuses. Leaves every ``index.lines`` list sorted and without duplicates.
+    Returns three lists aligned with ``index.lines`` (the nodes in order of first appearance): the
+    nodes, their digests (bytes: they sort as their hex forms do) and each node's concatenated
+    ``index.lines`` (without its general quads), which `_serialize` reuses. Lists rather than maps keyed
+    by node, so that later passes read them in memory order: with a year of readings (17,520 nodes) the
+    maps' scattered lookups cost more than the work itself. Leaves every ``index.lines`` list sorted and
+    without duplicates.
     """
     general_get = index.general.get if index.general else None
-    digests: dict[str, bytes] = {}
-    texts: dict[str, str] = {}
+    names = list(index.lines)
+    digests: list[bytes] = []
+    texts: list[str] = []
+    add_digest, add_text = digests.append, texts.append
     for n, lines in index.lines.items():
         if len(lines) > 1:
             if len(set(lines)) != len(lines):
                 lines[:] = set(lines)
             lines.sort()
-        data = texts[n] = "".join(lines)
+        data = "".join(lines)
+        add_text(data)
         general = general_get(n) if general_get is not None else None
         if general is not None:  # a node with general quads: the spec's procedure, line by line
             data = "".join(sorted(lines + [_substituted_line(quad, n, None) for quad in general]))
-        digests[n] = hash_fn(data.encode()).digest()
-    return digests, texts
+        add_digest(hash_fn(data.encode()).digest())
+    return names, digests, texts
 
 
-def _serialize(index: _Mentions, texts: dict[str, str], canonical: dict[str, str]) -> str:
+def _serialize(index: _Mentions, texts: list[str], terms: list[str]) -> str:
     """§5 Serialization: the canonical N-Quads document, lines in code point order.
 
     Lines starting with ``<`` (IRI subjects) sort before those starting with ``_:``, and the lines
@@ -347,8 +353,9 @@ def _serialize(index: _Mentions, texts: dict[str, str], canonical: dict[str, str
     common prefix), with subjects ordered by ``label + " "``. So the document is the sorted
     IRI-subject lines, then one block per blank subject, and each block is its first-degree text with
     ``_:a`` replaced by the label, when ``_:a`` occurs nowhere else in it (checked by counting).
+    `texts` and `terms` (each node's canonical term, ``_:c14n…``) are aligned with ``index.lines``.
     """
-    labels = {n: "_:" + c for n, c in canonical.items()}
+    labels = dict(zip(index.lines, terms)) if index.general_quads else {}
     pool = index.ground.copy()  # lines whose subject is not a blank node
     append = pool.append
     extra: dict[str, list[str]] = {}  # general quads' lines, by blank subject
@@ -365,9 +372,7 @@ def _serialize(index: _Mentions, texts: dict[str, str], canonical: dict[str, str
             append(line)
     blocks: list[tuple[str, str]] = []
     blocks_append = blocks.append
-    for n, lines in index.lines.items():
-        label = labels[n]
-        text = texts[n]
+    for (n, lines), label, text in zip(index.lines.items(), terms, texts):
         if lines and lines[0][0] != "_":  # lines[:split] have an IRI subject, lines[split:] have n
             split = bisect_left(lines, "_")
             for line in lines[:split]:
@@ -603,34 +608,37 @@ def canonicalize(
             f"not a dataset of N-Quads terms (each quad must be 4 strings, none empty but the graph): {exc}",
             code="PROOF_TRANSFORMATION_ERROR",
         ) from None
-    canonical = IdentifierIssuer("c14n")
-
-    # Step 3: first-degree hashes, and the hash to blank nodes map (lists in first-appearance order).
-    first_degree, texts = _hash_first_degree_quads(index, hash_fn)
-    hash_to_bnodes: dict[bytes, list[str]] = {}
-    for n, h in first_degree.items():
-        entry = hash_to_bnodes.get(h)
-        if entry is None:
-            hash_to_bnodes[h] = [n]
-        else:
-            entry.append(n)
+    # Step 3: first-degree hashes. Sorting the nodes by hash (stable: ties stay in order of first
+    # appearance) gives step 3's hash to blank nodes map as runs of equal hashes, in hash order.
+    names, digests, texts = _hash_first_degree_quads(index, hash_fn)
+    count = len(names)
+    order = sorted(range(count), key=digests.__getitem__)
 
     # Step 4: nodes with a unique first-degree hash get canonical identifiers, in hash order.
+    terms: list[str] = [""] * count  # each node's canonical term, aligned with `names`
     shared: list[list[str]] = []
-    issue = canonical.issue
-    for h in sorted(hash_to_bnodes):
-        identifiers = hash_to_bnodes[h]
-        if len(identifiers) == 1:
-            issue(identifiers[0])
+    issued_count = 0
+    i = 0
+    while i < count:
+        first = order[i]
+        j = i + 1
+        while j < count and digests[order[j]] == digests[first]:
+            j += 1
+        if j == i + 1:
+            terms[first] = "_:c14n" + str(issued_count)
+            issued_count += 1
         else:
-            shared.append(identifiers)
+            shared.append([names[k] for k in order[i:j]])
+        i = j
 
     # Step 5: nodes sharing a first-degree hash are told apart by Hash N-Degree Quads.
     if shared:
+        canonical = IdentifierIssuer("c14n", issued_count, {names[k]: terms[k][2:] for k in order if terms[k]})
+        issue = canonical.issue
         wanted = {n for identifiers in shared for n in identifiers}
         mention_sets = _blank_node_to_quads(quads, wanted)
         limit = work_limit(len(wanted), work_factor, mentions=sum(map(len, mention_sets.values())))
-        state = _State(mention_sets, first_degree, canonical, hash_fn, len(wanted), limit)
+        state = _State(mention_sets, dict(zip(names, digests)), canonical, hash_fn, len(wanted), limit)
         for identifiers in shared:
             hash_path_list: list[tuple[str, IdentifierIssuer]] = []
             for n in identifiers:  # 5.2
@@ -643,10 +651,11 @@ def canonicalize(
             for _, issuer in hash_path_list:
                 for existing in issuer.issued:
                     issue(existing)
+        terms = ["_:" + canonical.issued[n] for n in names]
 
     # Steps 6–7: the issued identifiers map and the serialized canonical form.
-    issued = {n[2:]: c for n, c in canonical.issued.items()}
-    return CanonicalDataset(_serialize(index, texts, canonical.issued), issued)
+    issued = {n[2:]: term[2:] for n, term in zip(names, terms)}
+    return CanonicalDataset(_serialize(index, texts, terms), issued)
 
 
 def canonical_nquads(quads: Iterable[Quad], *, hash_algorithm: str = "sha256") -> str:

@@ -302,11 +302,11 @@ def plain_first_degree_hash(quads: list[Quad], node: str) -> str:
 @given(datasets())
 def test_fast_first_degree_hashes_match_the_spec(quads: list[Quad]) -> None:
     index = rdfc._index_quads(quads + quads[:3])  # with duplicates
-    digests, _ = rdfc._hash_first_degree_quads(index, hashlib.sha256)
+    names, digests, _ = rdfc._hash_first_degree_quads(index, hashlib.sha256)
     nodes = {term for quad in quads for term in quad if term.startswith("_:")}
-    assert set(digests) == nodes
-    for node in nodes:
-        assert digests[node].hex() == plain_first_degree_hash(quads, node)
+    assert set(names) == nodes and len(names) == len(nodes)
+    for node, digest in zip(names, digests):
+        assert digest.hex() == plain_first_degree_hash(quads, node)
 
 
 @PROPERTY_SETTINGS
