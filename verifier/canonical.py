@@ -16,7 +16,7 @@ import rfc8785
 
 from .errors import CanonicalizationError, JsonLdError, MalformedValueError
 from .jsonld import ContextLoader, to_rdf
-from .rdfc import canonical_nquads
+from .rdfc import canonical_digest, canonical_nquads
 
 
 @contextmanager
@@ -50,6 +50,14 @@ def rdfc_nquads(document: Any, loader: ContextLoader, *, hash_algorithm: str = "
         return canonical_nquads(quads, hash_algorithm=hash_algorithm)
 
 
+def rdfc_digest(document: Any, loader: ContextLoader, *, hash_algorithm: str = "sha256") -> bytes:
+    """The hash of `document`'s canonical N-Quads, computed without building them whole (same bytes as
+    hashing `rdfc_nquads`); RDFC-1.0's internal hash and the digest use `hash_algorithm`."""
+    with no_cyclic_gc():
+        quads = to_rdf(document, loader, strict=True, deduplicate=False, rdf_direction=RDF_DIRECTION)
+        return canonical_digest(quads, hash_algorithm=hash_algorithm)
+
+
 def jcs_bytes(document: Any) -> bytes:
     """RFC 8785 canonical JSON of `document`."""
     try:
@@ -58,4 +66,4 @@ def jcs_bytes(document: Any) -> bytes:
         raise MalformedValueError(f"the document cannot be canonicalized with JCS: {exc}") from exc
 
 
-__all__ = ["rdfc_nquads", "jcs_bytes", "CanonicalizationError", "JsonLdError"]
+__all__ = ["rdfc_nquads", "rdfc_digest", "jcs_bytes", "CanonicalizationError", "JsonLdError"]

@@ -18,11 +18,10 @@ recipient holds, proof and all, so a re-signed or re-issued copy is a different 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from .canonical import rdfc_nquads
+from .canonical import rdfc_digest
 from .errors import MalformedValueError, PerseusError
 from .loader import DocumentLoader
 from .multibase import decode, encode_base58btc
@@ -36,8 +35,8 @@ SHA2_256_MULTIHASH_PREFIX = b"\x12\x20"
 
 def credential_digest(credential: Any, loader: DocumentLoader | None = None) -> str:
     """The ``digestMultibase`` of a (signed) credential: base58btc multihash of SHA-256 over its RDFC-1.0 N-Quads."""
-    nquads = rdfc_nquads(credential, loader or DocumentLoader(), hash_algorithm="sha256")
-    return encode_base58btc(SHA2_256_MULTIHASH_PREFIX + hashlib.sha256(nquads.encode("utf-8")).digest())
+    digest = rdfc_digest(credential, loader or DocumentLoader(), hash_algorithm="sha256")
+    return encode_base58btc(SHA2_256_MULTIHASH_PREFIX + digest)
 
 
 def digest_matches(credential: Any, digest_multibase: str, loader: DocumentLoader | None = None) -> bool:
@@ -50,8 +49,7 @@ def digest_matches(credential: Any, digest_multibase: str, loader: DocumentLoade
         raise MalformedValueError(
             f"digestMultibase {digest_multibase!r} is not a sha2-256 multihash (it must start 0x12 0x20 and hold 32 bytes)"
         )
-    nquads = rdfc_nquads(credential, loader or DocumentLoader(), hash_algorithm="sha256")
-    return hashlib.sha256(nquads.encode("utf-8")).digest() == expected[2:]
+    return rdfc_digest(credential, loader or DocumentLoader(), hash_algorithm="sha256") == expected[2:]
 
 
 def related_resource_problems(

@@ -109,12 +109,9 @@ def create_proof(
     if "@context" in unsecured:
         config["@context"] = unsecured["@context"]
     key_type = secret_key.key_type
-    try:
-        canonical_config = suite.canonicalize(config, loader, key_type)
-        canonical_document = suite.canonicalize(unsecured, loader, key_type)
-    except PerseusError:
-        raise
-    signature = secret_key.sign(suite.hash_data(canonical_config, canonical_document, key_type))
+    # hash(canonical proof configuration) ‖ hash(canonical document): what the signature covers.
+    data = suite.canonical_digest(config, loader, key_type) + suite.canonical_digest(unsecured, loader, key_type)
+    signature = secret_key.sign(data)
     proof = config if suite.proof_keeps_context else options
     proof["proofValue"] = encode_base58btc(signature)
     return proof
@@ -265,11 +262,10 @@ def _verify_one(
         config.pop("@context", None)
     key_type = public_key.key_type
     cache_key = (tuple(previous_ids), suite.canonicalization, suite.hash_name(key_type), repr(unsecured.get("@context")))
-    canonical_document = canonical_cache.get(cache_key)
-    if canonical_document is None:
-        canonical_document = canonical_cache[cache_key] = suite.canonicalize(unsecured, loader, key_type)
-    canonical_config = suite.canonicalize(config, loader, key_type)
-    data = suite.hash_data(canonical_config, canonical_document, key_type)
+    document_digest = canonical_cache.get(cache_key)
+    if document_digest is None:  # a proof set's proofs sign the same document: hash it once
+        document_digest = canonical_cache[cache_key] = suite.canonical_digest(unsecured, loader, key_type)
+    data = suite.canonical_digest(config, loader, key_type) + document_digest
     try:
         valid = public_key.verify(signature, data)
     except ProofError as exc:

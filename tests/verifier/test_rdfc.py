@@ -313,3 +313,11 @@ def test_fast_first_degree_hashes_match_the_spec(quads: list[Quad]) -> None:
 @given(datasets())
 def test_duplicates_never_matter(quads: list[Quad]) -> None:
     assert canonicalize(quads + quads[::2]) == canonicalize(list(dict.fromkeys(quads)))
+
+
+@PROPERTY_SETTINGS
+@given(datasets())
+def test_streamed_digest_equals_the_hash_of_the_canonical_document(quads: list[Quad]) -> None:
+    nquads = canonical_nquads(quads)
+    assert rdfc.canonical_digest(quads) == hashlib.sha256(nquads.encode()).digest()
+    assert rdfc.canonical_digest(quads, hash_algorithm="sha384") == hashlib.sha384(canonical_nquads(quads, hash_algorithm="sha384").encode()).digest()

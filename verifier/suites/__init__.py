@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..canonical import jcs_bytes, rdfc_nquads
+from ..canonical import jcs_bytes, rdfc_digest, rdfc_nquads
 from ..errors import ProofError
 from ..jsonld import ContextLoader
 from ..keys import KeyType, hash_name_for
@@ -49,6 +49,12 @@ class Cryptosuite:
         if self.canonicalization == "jcs":
             return jcs_bytes(document)
         return rdfc_nquads(document, loader, hash_algorithm=self.hash_name(key_type)).encode("utf-8")
+
+    def canonical_digest(self, document: Any, loader: ContextLoader, key_type: KeyType) -> bytes:
+        """hash(canonicalize(document)), streamed for RDFC so a year of readings is never held twice."""
+        if self.canonicalization == "jcs":
+            return self.digest(jcs_bytes(document), key_type)
+        return rdfc_digest(document, loader, hash_algorithm=self.hash_name(key_type))
 
     def digest(self, data: bytes, key_type: KeyType) -> bytes:
         return hashlib.new(self.hash_name(key_type), data).digest()
