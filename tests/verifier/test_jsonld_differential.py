@@ -77,6 +77,16 @@ def _pyld_canonical(document: dict[str, Any]) -> str:
     return "".join(dict.fromkeys(text.splitlines(keepends=True)))
 
 
+def _pyld_has_duplicate_quads(document: dict[str, Any]) -> bool:
+    """pyld's RDF for the document repeats a quad (the node map keeps two `rdf:nil` lists of one node).
+
+    It then hashes the repeated quad twice, so a blank node's first-degree hash — and the labels —
+    differ from RDFC-1.0's, where the dataset is a set (rdf-canonize and oxigraph agree with us).
+    """
+    lines = pyld.to_rdf(document, {"format": "application/n-quads"}).splitlines()
+    return len(lines) != len(set(lines))
+
+
 @settings(max_examples=150, deadline=None)
 @given(nodes(2))
 def test_same_canonical_rdf_as_pyld(node: dict[str, Any]) -> None:
@@ -85,5 +95,6 @@ def test_same_canonical_rdf_as_pyld(node: dict[str, Any]) -> None:
     # pyld hashes a blank node that links to itself with that quad twice (the spec treats a node's quads
     # as a set; rdf-canonize and we count it once), so such documents are not compared.
     assume(not any(q[0] == q[2] and q[0].startswith("_:") for q in quads))
+    assume(not _pyld_has_duplicate_quads(document))
     ours = canonical_nquads(quads)
     assert ours == _pyld_canonical(document)
