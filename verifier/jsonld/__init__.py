@@ -36,5 +36,6 @@ def to_rdf(
 
     `deduplicate=False` skips removing repeated quads, for callers that treat the result as a set.
     """
-    expanded = expand(document, loader, strict=strict, base=base)
+    # Lazy: long arrays of nodes are expanded as the RDF writer reads them (see expand.LazyNodes).
+    expanded = Expander(loader, strict=strict, base=base, lazy=True).expand_document(document, initial_context(base))
     return expanded_to_quads(expanded, strict=strict, rdf_direction=rdf_direction, deduplicate=deduplicate)

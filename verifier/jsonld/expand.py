@@ -62,13 +62,50 @@ def _add_value(target: dict[str, Any], key: str, value: Any) -> None:
         existing.append(value)
 
 
+class LazyNodes:
+    """The expansion of a long array of node objects (a year of readings), produced as it is read.
+
+    Expanding 17,520 readings into ~150,000 dicts and lists before converting any of them to RDF keeps
+    all of them in memory at once; the CPU caches then miss on every one (measured: the per-reading cost
+    rose ~25% from 1,440 to 17,520 readings). Expanded one at a time as the RDF writer iterates, each
+    reading's expansion is used while it is still in the cache and then freed, and its memory is reused
+    by the next. Expansion is the same algorithm item by item (§5.1.2 step 5 expands array items
+    independently); strict-mode errors surface while iterating, with the same paths. Iterable once.
+    """
+
+    MINIMUM = 256
+
+    __slots__ = ("_expander", "_active", "_property", "_items", "_path")
+
+    def __init__(self, expander: "Expander", active: ActiveContext, active_property: str, items: list[Any], path: Path) -> None:
+        self._expander = expander
+        self._active = active
+        self._property = active_property
+        self._items = items
+        self._path = path
+
+    def __iter__(self) -> Any:
+        expand, active, prop, path = self._expander.expand, self._active, self._property, self._path
+        for i, item in enumerate(self._items):
+            expanded = expand(active, prop, item, path + (i,))
+            if expanded is None:
+                continue
+            if isinstance(expanded, list):
+                yield from expanded
+            else:
+                yield expanded
+
+
 class Expander:
     """One expansion run: holds the loader, the strictness and the document's base IRI."""
 
-    def __init__(self, loader: ContextLoader, *, strict: bool = True, base: str | None = None) -> None:
+    def __init__(self, loader: ContextLoader, *, strict: bool = True, base: str | None = None, lazy: bool = False) -> None:
         self.loader = loader
         self.strict = strict
         self.base = base
+        # `lazy`: long arrays of node objects are expanded item by item as the consumer iterates them
+        # (see `LazyNodes`); only for a consumer that reads the result once, as RDF conversion does.
+        self.lazy = lazy
 
     # -- errors -------------------------------------------------------------------------------------
 
@@ -411,6 +448,16 @@ class Expander:
                 expanded_value = self.expand(term_active, next_property, value, value_path, inside_list=expanded_property == "@list")
             elif definition is not None and definition.type_mapping == "@json":
                 expanded_value = {"@type": "@json", "@value": value}
+            elif (
+                self.lazy
+                and plan.simple
+                and value.__class__ is list
+                and len(value) >= LazyNodes.MINIMUM
+                and expanded_property not in result
+                and all(item.__class__ is dict for item in value)
+            ):
+                result[expanded_property] = LazyNodes(self, term_active, key, value, value_path)
+                continue
             else:
                 expanded_value = self.expand(term_active, key, value, value_path)
             if expanded_value is None:
