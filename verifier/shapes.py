@@ -39,6 +39,7 @@ import fastjsonschema
 from perseus import contexts as bundled
 
 from .errors import DocumentLoaderError
+from .meters import mpan_core_is_valid
 from .result import CheckResult, ProblemDetail
 
 __all__ = ["SHAPES", "SHAPES_BASE_URL", "SHAPES_DIR", "credential_kind", "shape_check", "validate_shape"]
@@ -55,7 +56,6 @@ SHAPES = {
 
 _CHECK = "shape"
 _CODE = "MALFORMED_VALUE_ERROR"
-_MPAN_PRIMES = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)  # DOMAIN.md: MPAN core check digit weights
 _VOLUME_UNITS = frozenset({"MTQ", "FTQ", "HH"})
 
 
@@ -183,14 +183,9 @@ def _problem(detail: str) -> ProblemDetail:
 # -- checks beyond JSON Schema ------------------------------------------------------------------------------------
 
 
-def mpan_check_digit_ok(core: str) -> bool:
-    """Whether a 13-digit MPAN core's last digit is its check digit (DOMAIN.md: weights 3,5,7,13,...,43, % 11 % 10)."""
-    return len(core) == 13 and core.isdigit() and sum(int(d) * p for d, p in zip(core, _MPAN_PRIMES)) % 11 % 10 == int(core[12])
-
-
 def _supply_point_problems(point: dict[str, Any], path: str) -> list[ProblemDetail]:
     mpan = point.get("mpan")
-    if isinstance(mpan, str) and not mpan_check_digit_ok(mpan):
+    if isinstance(mpan, str) and not mpan_core_is_valid(mpan):
         return [_problem(f"{path}.mpan: MPAN {mpan} has a wrong check digit (a mistyped meter number names another supply)")]
     return []
 

@@ -20,6 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from perseus.verifier.meters import MPAN_PRIMES
+from perseus.verifier.meters import mpan_check_digit as _check_digit
+
 from .errors import CheckDigitError, InputDataError
 from .model import Fuel, Measure, SupplyPoint
 
@@ -34,7 +37,6 @@ __all__ = [
     "normalise_outcode",
 ]
 
-MPAN_PRIMES = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)
 MPRN_RULE_SOURCE = "https://en.everybodywiki.com/Meter_Point_Reference_Number"
 
 _SEPARATORS = re.compile(r"[\s\-]+")
@@ -69,7 +71,7 @@ def mpan_check_digit(first12: str) -> int:
     """The check digit for the first 12 digits of an MPAN core."""
     if len(first12) != 12 or not first12.isdigit():
         raise InputDataError(f"an MPAN core's first 12 characters must be digits, got {first12!r}", location="mpan")
-    return sum(int(d) * p for d, p in zip(first12, MPAN_PRIMES)) % 11 % 10
+    return _check_digit(first12)
 
 
 def parse_mpan(text: str) -> MpanParts:

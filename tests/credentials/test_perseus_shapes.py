@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from perseus.issuer.credentials import Metadata, build_consumption_credential
 from perseus.issuer.energy.consumption import build_consumption
 from perseus.issuer.energy.mpan import supply_point
-from perseus.verifier.shapes import SHAPES, credential_kind, mpan_check_digit_ok, shape_check, validate_shape
+from perseus.verifier.meters import mpan_core_is_valid
+from perseus.verifier.shapes import SHAPES, credential_kind, shape_check, validate_shape
 from perseus_credential_helpers import IMPORT_MPAN, ISSUED, SME, half_hours
 
 CREDENTIALS = Path(__file__).resolve().parents[2] / "examples" / "credentials"
@@ -163,4 +164,4 @@ def test_an_accepted_value_text_is_an_exact_plain_decimal(one_day: dict[str, Any
 def test_mpan_check_digit_matches_the_published_rule(core: str) -> None:
     weights = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)
     expected = sum(int(d) * w for d, w in zip(core, weights)) % 11 % 10
-    assert mpan_check_digit_ok(core) == (int(core[12]) == expected)
+    assert mpan_core_is_valid(core) == (int(core[12]) == expected)
