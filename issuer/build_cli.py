@@ -18,11 +18,10 @@ import json
 from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, read_json, write_output
+from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, read_json, read_text, write_output
 from perseus.verifier.errors import PerseusError
 
 CONSUMPTION_FORMATS = ("ib1", "csv-long", "csv-wide", "register-reads")
@@ -186,16 +185,8 @@ def _in_file(path: str, exc: PerseusError) -> PerseusError:
 
 
 def _read_text(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"input file {path!r} does not exist") from None
-    except IsADirectoryError:
-        raise UsageError(f"input {path!r} is a directory, not a file") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"input file {path!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise UsageError(f"input file {path!r} cannot be read: {exc.strerror}") from None
+    # utf-8-sig: spreadsheet exports often start CSV files with a byte-order mark.
+    return read_text(path, "input", encoding="utf-8-sig")
 
 
 # -- consumption ---------------------------------------------------------------------------------------------------

@@ -37,10 +37,10 @@ class UsageError(PerseusError):
 # -- helpers shared by every command ----------------------------------------------------------------------
 
 
-def read_json(path: str, what: str = "input") -> Any:
-    """Parse a JSON file (or stdin for "-"), turning every failure into one clear sentence."""
+def read_text(path: str, what: str = "input", *, encoding: str = "utf-8") -> str:
+    """Read a text file (or stdin for "-"), turning every failure into one clear sentence."""
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding=encoding)
     except FileNotFoundError:
         raise UsageError(f"{what} file {path!r} does not exist") from None
     except IsADirectoryError:
@@ -51,6 +51,11 @@ def read_json(path: str, what: str = "input") -> Any:
         raise ParsingError(f"{what} file {path!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise UsageError(f"{what} file {path!r} cannot be read: {exc.strerror}") from None
+
+
+def read_json(path: str, what: str = "input") -> Any:
+    """Parse a JSON file (or stdin for "-"), turning every failure into one clear sentence."""
+    text = read_text(path, what)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
