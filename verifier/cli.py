@@ -37,25 +37,45 @@ class UsageError(PerseusError):
 # -- helpers shared by every command ----------------------------------------------------------------------
 
 
-def read_text(path: str, what: str = "input", *, encoding: str = "utf-8") -> str:
-    """Read a text file (or stdin for "-"), turning every failure into one clear sentence."""
+def read_bytes(path: str, what: str = "input") -> bytes:
+    """Read a file (or stdin for "-") as bytes, turning every failure into one clear sentence."""
     try:
-        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding=encoding)
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except FileNotFoundError:
         raise UsageError(f"{what} file {path!r} does not exist") from None
     except IsADirectoryError:
         raise UsageError(f"{what} {path!r} is a directory, not a file") from None
     except PermissionError:
         raise UsageError(f"{what} file {path!r} cannot be read (permission denied)") from None
-    except UnicodeDecodeError as exc:
-        raise ParsingError(f"{what} file {path!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise UsageError(f"{what} file {path!r} cannot be read: {exc.strerror}") from None
 
 
+def read_text(path: str, what: str = "input", *, encoding: str = "utf-8") -> str:
+    """Read a text file (or stdin for "-"), turning every failure into one clear sentence."""
+    data = read_bytes(path, what)
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ParsingError(f"{what} file {path!r} is not {encoding.upper()} text ({exc.reason} at byte {exc.start})") from None
+
+
 def read_json(path: str, what: str = "input") -> Any:
     """Parse a JSON file (or stdin for "-"), turning every failure into one clear sentence."""
-    text = read_text(path, what)
+    return _parse_json(read_text(path, what), path, what)
+
+
+def read_json_bytes(path: str, what: str = "input") -> bytes:
+    """A JSON file's bytes, checked to be JSON, for digests over a resource's bytes as published (digestSRI)."""
+    data = read_bytes(path, what)
+    try:
+        _parse_json(data.decode("utf-8"), path, what)
+    except UnicodeDecodeError as exc:
+        raise ParsingError(f"{what} file {path!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return data
+
+
+def _parse_json(text: str, path: str, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -94,7 +114,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     document = read_json(args.file, "credential")
-    inputs = [read_json(path, "input credential") for path in args.input or []]
+    # As bytes (checked to be JSON): a relatedResource digestSRI covers an input's bytes as published.
+    inputs = [read_json_bytes(path, "input credential") for path in args.input or []]
     status_lists = [read_json(path, "status list credential") for path in args.status_list or []]
     client = None
     if args.fetch_status:

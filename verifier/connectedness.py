@@ -11,10 +11,10 @@ trust registry's check, added there.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from .digests import related_resource_problems
+from .digests import index_inputs, related_resource_problems
 from .loader import DocumentLoader
 from .result import CheckResult, ProblemDetail
 
@@ -72,6 +72,4 @@ def connectedness_check(
     return CheckResult(CHECK, "failed" if problems else "passed", summary, problems, {"links": details})
 
 
-def index_inputs(credentials: Sequence[Any]) -> dict[str, Any]:
-    """Credential id → credential, for the inputs a recipient was given."""
-    return {c["id"]: c for c in credentials if isinstance(c, dict) and isinstance(c.get("id"), str)}
+__all__ = ["CHECK", "MAX_DEPTH", "connectedness_check", "index_inputs", "links_of"]

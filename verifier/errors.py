@@ -93,6 +93,10 @@ class JsonLdError(PerseusError):
         self.path = path
 
 
+#: The `jsonld_code` of a StrictModeError for JSON that is not in the contexts' plain compacted form.
+NOT_PLAIN = "non-plain form"
+
+
 class StrictModeError(JsonLdError):
     """A term, type or value would be dropped or left relative by JSON-LD expansion.
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from .dates import format_datetime, parse_datetime, utc_now
-from .errors import JsonLdError, KeyFormatError, PerseusError, ProofError
+from .errors import NOT_PLAIN, JsonLdError, KeyFormatError, PerseusError, ProofError
 from .keys import KeyType, PublicKey, SecretKey
 from .loader import DocumentLoader
 from .multibase import decode_base58btc, encode_base58btc
@@ -163,6 +163,9 @@ class ProofOutcome:
     problems: list[ProblemDetail] = field(default_factory=list)
     controller: str | None = None
     key_type: KeyType | None = None
+    # Set when the document (or proof) is not in the contexts' plain JSON-LD form: its JSON cannot be read
+    # as what the proof covers, so the caller must not run its other checks on it.
+    form_error: JsonLdError | None = None
 
     @property
     def label(self) -> str:
@@ -201,6 +204,8 @@ def verify_proofs(
             _verify_one(document, all_proofs, proof, outcome, loader, expect, canonical_cache)
         except PerseusError as exc:
             outcome.fail(exc.code, exc.message)
+            if isinstance(exc, JsonLdError) and exc.jsonld_code == NOT_PLAIN:
+                outcome.form_error = exc
         outcome.verified = not outcome.problems
         outcomes.append(outcome)
     return outcomes

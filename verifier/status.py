@@ -248,6 +248,14 @@ def status_entries(document: Mapping[str, Any]) -> list[Any]:
     return list(status) if isinstance(status, list) else [status]
 
 
+def entry_types(entry: Mapping[str, Any]) -> list[str]:
+    """An entry's ``type`` as a list: JSON-LD lets one type be written bare or as a one-item array."""
+    kind = entry.get("type")
+    if isinstance(kind, str):
+        return [kind]
+    return [k for k in kind if isinstance(k, str)] if isinstance(kind, list) else []
+
+
 def parse_status_entry(entry: object, *, where: str = "credentialStatus") -> StatusEntry:
     """Check one ``BitstringStatusListEntry`` against §2.1 and parse it.
 
@@ -256,7 +264,7 @@ def parse_status_entry(entry: object, *, where: str = "credentialStatus") -> Sta
     """
     if not isinstance(entry, Mapping):
         raise MalformedValueError(f"{where} must be an object, not {type(entry).__name__}")
-    if entry.get("type") != STATUS_ENTRY_TYPE:
+    if STATUS_ENTRY_TYPE not in entry_types(entry):
         raise MalformedValueError(f"{where}.type must be {STATUS_ENTRY_TYPE!r}, not {entry.get('type')!r}")
     purpose = entry.get("statusPurpose")
     if not isinstance(purpose, str) or not purpose:
@@ -336,15 +344,15 @@ def status_check(
     loader: DocumentLoader | None = None,
     max_age: timedelta | None = None,
     minimum_entries: int = MIN_LIST_ENTRIES,
-    require_known_types: bool = False,
 ) -> CheckResult:
     """Check every ``credentialStatus`` entry of ``document`` offline; a `CheckResult` named "status".
 
     ``status_lists`` are the status list credentials to check against: a mapping from the
     ``statusListCredential`` URL to the credential, or an iterable of credentials keyed by their
-    ``id``. ``max_age`` fails a list whose ``validFrom`` is older than that. Entries of other status
-    types (``StatusList2021Entry``, examples' types) are listed and skipped, unless
-    ``require_known_types`` makes them a failure. Never raises for bad input.
+    ``id``. ``max_age`` fails a list whose ``validFrom`` is older than that. An entry this verifier
+    cannot check (another status type such as ``StatusList2021Entry``, or a malformed entry) fails the
+    check (STATUS_VERIFICATION_ERROR): an unchecked status must never read as "not revoked". Never
+    raises for bad input.
     """
     by_url: dict[str, Any] = {}
     if isinstance(status_lists, Mapping):
@@ -362,7 +370,7 @@ def status_check(
             )
         return by_url[url]
 
-    return _status_check(document, lookup, now, loader, max_age, minimum_entries, require_known_types)
+    return _status_check(document, lookup, now, loader, max_age, minimum_entries)
 
 
 def status_check_online(
@@ -373,7 +381,6 @@ def status_check_online(
     loader: DocumentLoader | None = None,
     max_age: timedelta | None = None,
     minimum_entries: int = MIN_LIST_ENTRIES,
-    require_known_types: bool = False,
 ) -> CheckResult:
     """`status_check`, fetching each status list credential once with ``client`` (see `fetch_status_list`)."""
     fetched: dict[str, Any] = {}
@@ -388,7 +395,7 @@ def status_check_online(
             raise fetched[url]
         return fetched[url]
 
-    return _status_check(document, lookup, now, loader, max_age, minimum_entries, require_known_types)
+    return _status_check(document, lookup, now, loader, max_age, minimum_entries)
 
 
 def _status_check(
@@ -398,7 +405,6 @@ def _status_check(
     loader: DocumentLoader | None,
     max_age: timedelta | None,
     minimum_entries: int,
-    require_known_types: bool,
 ) -> CheckResult:
     now = now or utc_now()
     loader = loader or DocumentLoader()
@@ -412,13 +418,17 @@ def _status_check(
     as_list = isinstance(document.get("credentialStatus"), list)
     for position, raw in enumerate(raw_entries):
         where = f"credentialStatus[{position}]" if as_list else "credentialStatus"
-        if isinstance(raw, Mapping) and raw.get("type") != STATUS_ENTRY_TYPE:
+        if isinstance(raw, Mapping) and STATUS_ENTRY_TYPE not in entry_types(raw):
             kind = raw.get("type")
             outcome.unknown.append(str(kind))
-            if require_known_types:
-                outcome.problems.append(
-                    ProblemDetail("STATUS_VERIFICATION_ERROR", f"{where} is of type {kind!r}, which this verifier cannot check", "status")
+            outcome.problems.append(
+                ProblemDetail(
+                    "STATUS_VERIFICATION_ERROR",
+                    f"{where} is of type {kind!r}, which this verifier cannot check, so the credential may be revoked or "
+                    "suspended without this verifier knowing; it is not accepted (use checks without status to ignore it)",
+                    "status",
                 )
+            )
             continue
         try:
             entry = parse_status_entry(raw, where=where)
@@ -570,8 +580,6 @@ def _result(outcome: _Outcome) -> CheckResult:
         else:
             summary = "status could not be established"
         return CheckResult("status", "failed", summary, outcome.problems, details)
-    if not outcome.entries:
-        return CheckResult("status", "skipped", f"no status entry this verifier can check ({', '.join(outcome.unknown)})", [], details)
     said = [_negation(e["statusPurpose"], e["status"]) for e in outcome.entries]
     return CheckResult("status", "passed", ", ".join(dict.fromkeys(said)) + _window(outcome.entries), [], details)
 

@@ -176,14 +176,20 @@ def test_a_malformed_entry_or_list_is_reported_not_raised(
     assert status_check("not a credential", [], now=NOW).outcome == "failed"
 
 
-def test_credentials_without_status_or_with_other_kinds_are_skipped(make_credential: Maker) -> None:
+def test_no_status_is_skipped_but_a_kind_the_verifier_cannot_check_fails_closed(make_credential: Maker) -> None:
     assert status_check(make_credential(), [], now=NOW).outcome == "skipped"
     kind = "https://example.org/examples#CredentialStatusList2017"  # the VC 2.0 test suite's kind
     credential = make_credential({"id": "https://example.org/status/1", "type": kind})
     check = status_check(credential, [], now=NOW)
-    assert (check.outcome, check.details["uncheckedTypes"]) == ("skipped", [kind])
-    strict = status_check(credential, [], now=NOW, require_known_types=True)
-    assert codes(strict) == ["STATUS_VERIFICATION_ERROR"]
+    assert (check.outcome, check.details["uncheckedTypes"]) == ("failed", [kind])
+    assert codes(check) == ["STATUS_VERIFICATION_ERROR"]
+
+
+def test_a_status_type_written_as_a_one_item_array_is_still_checked(make_list: Maker, make_credential: Maker, status_entry: Maker) -> None:
+    entry = status_entry(3)
+    entry["type"] = [entry["type"]]
+    check = status_check(make_credential(entry), [make_list((3,))], now=NOW)
+    assert codes(check) == ["CREDENTIAL_REVOKED"]
 
 
 def test_message_entries_report_their_message(make_list: Maker, make_credential: Maker, status_entry: Maker) -> None:

@@ -30,7 +30,7 @@ def test_a_documents_inline_context_is_not_kept_after_the_document() -> None:
 
     inline = Context({"p": "https://example.com/inline#p"})
     alive = weakref.ref(inline)
-    to_rdf(_doc(["https://www.w3.org/ns/credentials/v2", inline]), DocumentLoader())
+    to_rdf(_doc(["https://www.w3.org/ns/credentials/v2", inline]), DocumentLoader(), plain=False)
     del inline
     gc.collect()
     assert alive() is None, "the shared context cache kept a document's inline context alive"

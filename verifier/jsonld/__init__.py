@@ -18,9 +18,15 @@ from .quads import expanded_to_quads
 __all__ = ["ContextLoader", "expand", "to_rdf", "json_pointer"]
 
 
-def expand(document: Any, loader: ContextLoader, *, strict: bool = True, base: str | None = None) -> list[Any]:
-    """JSON-LD 1.1 expansion of `document`; contexts come only from `loader`."""
-    return Expander(loader, strict=strict, base=base).expand_document(document, initial_context(base))
+def expand(document: Any, loader: ContextLoader, *, strict: bool = True, base: str | None = None, plain: bool | None = None) -> list[Any]:
+    """JSON-LD 1.1 expansion of `document`; contexts come only from `loader`.
+
+    `plain` (default: as `strict`) also refuses JSON that is not in the contexts' plain compacted form
+    (a defined term written as an IRI, a redundant `@value` wrapper, `@included`/`@nest`/`@reverse`...):
+    what every signed document must satisfy, because the verifier's checks read JSON by term name. Pass
+    `plain=False` only to process general JSON-LD.
+    """
+    return Expander(loader, strict=strict, base=base, plain=plain).expand_document(document, initial_context(base))
 
 
 def to_rdf(
@@ -31,11 +37,13 @@ def to_rdf(
     base: str | None = None,
     rdf_direction: str | None = None,
     deduplicate: bool = True,
+    plain: bool | None = None,
 ) -> list[Quad]:
     """The RDF dataset of `document` as quads (N-Quads term strings, see ``rdf.py``).
 
-    `deduplicate=False` skips removing repeated quads, for callers that treat the result as a set.
+    `deduplicate=False` skips removing repeated quads, for callers that treat the result as a set;
+    `plain` is as for `expand`.
     """
     # Lazy: long arrays of nodes are expanded as the RDF writer reads them (see expand.LazyNodes).
-    expanded = Expander(loader, strict=strict, base=base, lazy=True).expand_document(document, initial_context(base))
+    expanded = Expander(loader, strict=strict, base=base, lazy=True, plain=plain).expand_document(document, initial_context(base))
     return expanded_to_quads(expanded, strict=strict, rdf_direction=rdf_direction, deduplicate=deduplicate)

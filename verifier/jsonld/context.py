@@ -98,7 +98,7 @@ class ActiveContext:
 
     __slots__ = (
         "terms", "base", "original_base", "vocab", "default_language", "default_direction", "previous",
-        "_derived", "_vocab_iris", "_has_protected", "_plans", "_vocab_values",
+        "_derived", "_vocab_iris", "_has_protected", "_plans", "_vocab_values", "_iri_terms", "_value_problems",
     )
 
     def __init__(self, base: str | None = None) -> None:
@@ -114,6 +114,8 @@ class ActiveContext:
         self._has_protected: bool | None = None
         self._plans: dict[str, KeyPlan] = {}
         self._vocab_values: dict[str, Any] = {}
+        self._iri_terms: dict[str, tuple[str, ...]] | None = None
+        self._value_problems: dict[str, str | None] = {}
 
     def copy(self) -> "ActiveContext":
         new = ActiveContext.__new__(ActiveContext)
@@ -129,6 +131,8 @@ class ActiveContext:
         new._has_protected = None
         new._plans = {}
         new._vocab_values = {}
+        new._iri_terms = None
+        new._value_problems = {}
         return new
 
     def has_protected_terms(self) -> bool:
@@ -160,6 +164,38 @@ class ActiveContext:
             result = expand_iri(self, value, vocab=True, document_relative=True)
             self._vocab_values[value] = result
             return result
+
+    def terms_for(self, iri: str | None) -> tuple[str, ...]:
+        """The terms of this context whose IRI (or keyword, for an alias) is `iri`, built once per context."""
+        if self._iri_terms is None:
+            by_iri: dict[str, list[str]] = {}
+            for name, definition in self.terms.items():
+                if definition is not None and definition.iri is not None:
+                    by_iri.setdefault(definition.iri, []).append(name)
+            self._iri_terms = {iri_: tuple(sorted(names)) for iri_, names in by_iri.items()}
+        return self._iri_terms.get(iri, ()) if iri is not None else ()
+
+    def vocab_value_problem(self, value: str) -> str | None:
+        """Why the type (or `@type: @vocab` value) `value` is not in plain compacted form, or None; cached.
+
+        A type written as a full or compact IRI for which this context has a term, or a term that shares its
+        IRI with another term, names the same RDF class as the plain term but not the same JSON string:
+        checks that read JSON (`type == "BitstringStatusListEntry"`) would then misread a signed document.
+        """
+        try:
+            return self._value_problems[value]
+        except KeyError:
+            if len(self._value_problems) > _CACHE_LIMIT:
+                self._value_problems.clear()
+            definition = self.terms.get(value)
+            if definition is None:
+                terms = self.terms_for(expand_iri(self, value, vocab=True, document_relative=True))
+                problem = f"{value!r} is written out, but the @context defines the term {terms[0]!r} for it: write {terms[0]!r}" if terms else None
+            else:
+                others = [t for t in self.terms_for(definition.iri) if t != value]
+                problem = _ambiguous(value, others[0], definition.iri) if others else None
+            self._value_problems[value] = problem
+            return problem
 
     def plan(self, key: str) -> "KeyPlan":
         """How to expand the entries of `key` in this context; cached, since keys repeat in every node."""
@@ -238,7 +274,7 @@ class KeyPlan:
     @set, not reverse, not @json — whose scalar values can be expanded without the general algorithm.
     """
 
-    __slots__ = ("expanded", "definition", "is_keyword", "valid", "simple", "type_mapping", "language", "direction")
+    __slots__ = ("expanded", "definition", "is_keyword", "valid", "simple", "type_mapping", "language", "direction", "plain_problem")
 
     def __init__(self, active: "ActiveContext", key: str) -> None:
         expanded = active.expand_vocab(key)
@@ -264,6 +300,44 @@ class KeyPlan:
         self.language = active.default_language if language is ABSENT else language
         direction = definition.direction if definition is not None else ABSENT
         self.direction = active.default_direction if direction is ABSENT else direction
+        self.plain_problem = _plain_key_problem(active, key, expanded, definition) if self.valid else None
+
+
+# Keywords that move or regroup statements without a term saying so: the same RDF can be written with a
+# node's properties somewhere else in the JSON (in @included, under @nest, from the other end with @reverse,
+# in a top-level @graph), where a check that reads the JSON by term name would not look.
+_REGROUPING_KEYWORDS = frozenset({"@nest", "@included", "@reverse", "@graph", "@set"})
+
+
+def _plain_key_problem(active: "ActiveContext", key: str, expanded: str | None, definition: TermDefinition | None) -> str | None:
+    """Why `key` is not how a JSON-LD compactor would write this property with this context, or None.
+
+    Plain compacted form is the one form in which reading a JSON key is reading the signed statement: each
+    IRI has exactly one key (its term), keywords are written through their aliases, and nothing is
+    regrouped. Checked once per (context, key) and enforced by expansion in plain mode.
+    """
+    if expanded in _REGROUPING_KEYWORDS:
+        return f"{key!r} ({expanded}) regroups statements; a signed credential must write each property on its own node"
+    if definition is None:
+        aliases = active.terms_for(expanded)
+        if expanded in ("@id", "@type") and aliases:
+            return f"{key!r} is written as a keyword, but the @context defines {aliases[0]!r} for it: write {aliases[0]!r}"
+        if aliases and expanded not in KEYWORDS:
+            return f"{key!r} is written out, but the @context defines the term {aliases[0]!r} for {expanded}: write {aliases[0]!r}"
+        return None
+    if definition.reverse:
+        return f"the term {key!r} is a reverse property; a signed credential must state properties from their subject"
+    others = [t for t in active.terms_for(definition.iri) if t != key]
+    if others:
+        return _ambiguous(key, others[0], definition.iri)
+    return None
+
+
+def _ambiguous(term: str, other: str, iri: str | None) -> str:
+    return (
+        f"the @context in force gives {iri} two terms, {term!r} and {other!r}, so the JSON can say one thing "
+        "and the signed statements another; a signed credential's contexts must give each IRI one term"
+    )
 
 
 _SET_ONLY = frozenset({"@set"})

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import JsonLdError, StrictModeError
+from ..errors import NOT_PLAIN, JsonLdError, StrictModeError
 from .context import ABSENT, ActiveContext, ContextLoader
 from .iri import KEYWORDS, has_keyword_form, is_absolute_iri, is_blank_node_id
 from .context import expand_iri
@@ -99,9 +99,14 @@ class LazyNodes:
 class Expander:
     """One expansion run: holds the loader, the strictness and the document's base IRI."""
 
-    def __init__(self, loader: ContextLoader, *, strict: bool = True, base: str | None = None, lazy: bool = False) -> None:
+    def __init__(
+        self, loader: ContextLoader, *, strict: bool = True, base: str | None = None, lazy: bool = False, plain: bool | None = None
+    ) -> None:
         self.loader = loader
         self.strict = strict
+        # `plain` (on with strict unless asked otherwise): refuse JSON that is not in the contexts' plain
+        # compacted form (see `_plain_key_problem`), because the verifier's checks read JSON by term name.
+        self.plain = strict if plain is None else plain
         self.base = base
         # `lazy`: long arrays of node objects are expanded item by item as the consumer iterates them
         # (see `LazyNodes`); only for a consumer that reads the result once, as RDF conversion does.
@@ -113,6 +118,15 @@ class Expander:
         """Raise in strict mode; otherwise the caller drops the data, as JSON-LD does."""
         if self.strict:
             raise StrictModeError(message, term=term, path=json_pointer(path), jsonld_code=code)
+
+    def _not_plain(self, message: str, term: str, path: Path) -> None:
+        if self.plain:
+            raise StrictModeError(
+                message + " (the same statements have one plain JSON form, and only that form is accepted for signing and verifying)",
+                term=term,
+                path=json_pointer(path),
+                jsonld_code=NOT_PLAIN,
+            )
 
     @staticmethod
     def _error(code: str, message: str, path: Path) -> JsonLdError:
@@ -180,6 +194,7 @@ class Expander:
         type_scoped: ActiveContext | None,
     ) -> Any:
         loader = self.loader
+        incoming = active
         expanded_active_property = active.expand_vocab(active_property) if active_property is not None else None
         property_definition = active.terms.get(active_property) if active_property is not None else None
         if type_scoped is None and active.previous is not None:
@@ -219,7 +234,29 @@ class Expander:
                     active = active.derive(definition.context, loader, definition.base_url, propagate=False)
         result: dict[str, Any] = {}
         self._expand_entries(active, active_property, expanded_active_property, element, keys, result, path, inside_list, type_key, type_scoped)
-        return self._finish_map(active, active_property, expanded_active_property, result, path, inside_list)
+        finished = self._finish_map(active, active_property, expanded_active_property, result, path, inside_list)
+        if self.plain and active_property is not None and len(element) <= 2 and isinstance(finished, dict):
+            self._refuse_redundant_wrapper(incoming, active_property, element, finished, path)
+        return finished
+
+    def _refuse_redundant_wrapper(
+        self, active: ActiveContext, active_property: str, element: dict[str, Any], expanded: dict[str, Any], path: Path
+    ) -> None:
+        """Refuse `{"@value": v}` where the bare `v` would mean exactly the same.
+
+        A compactor writes such a value bare; a wrapped one expands to the same statement but is not the
+        string a JSON reader expects (`validUntil` as an object instead of a date), so it is refused. (An
+        object holding only an `id` is left alone: the VC data model gives `issuer`, `credentialSubject` and
+        others that object form, and the readers of URL-valued terms refuse what is not a string.)
+        """
+        if "@value" not in expanded or not set(expanded) <= {"@value", "@type"}:
+            return
+        bare: Any = expanded["@value"]
+        if bare is None or isinstance(bare, (dict, list)):
+            return
+        if self.expand_value(active, active_property, bare, path) == expanded:
+            shown = json_pointer(path)
+            self._not_plain(f"the value at {shown} is wrapped in an object, but written bare it means the same: write {bare!r}", active_property, path)
 
     def _apply_local_context(self, active: ActiveContext, local: Any) -> ActiveContext:
         """A document's own @context: URLs one by one (their processing is shared across documents),
@@ -320,6 +357,10 @@ class Expander:
             value = element[key]
             plan = active.plan(key)
             expanded_property = plan.expanded
+            if plan.plain_problem is not None and self.plain and not (
+                expanded_property == "@type" and any(active.expand_vocab(k) == "@value" for k in keys)
+            ):
+                self._not_plain(plan.plain_problem, key, path + (key,))
             if plan.simple:
                 # Fast path for the common case (a plain property with scalar values): a year of readings
                 # is ~70,000 of these, and the general algorithm below would reach the same result.
@@ -372,6 +413,8 @@ class Expander:
                         raise self._error("invalid type value", '"@type" must be a string or an array of strings', path + (key,))
                     expanded_types = result.setdefault("@type", [])
                     for t in types:
+                        if self.plain and type_scoped.vocab_value_problem(t) is not None:
+                            self._not_plain(type_scoped.vocab_value_problem(t) or "", t, path + (key,))
                         expanded_type = expand_iri(type_scoped, t, vocab=True, document_relative=True)
                         if expanded_type != "@json" and (expanded_type is None or not is_absolute_iri(expanded_type)):
                             self._unsafe(
@@ -588,6 +631,8 @@ class Expander:
                     self._unsafe("reserved @id value", f"the identifier {value!r} looks like a keyword and would be dropped", value, path + (key,))
                 return {"@id": expanded}
             if type_mapping == "@vocab":
+                if self.plain and active.vocab_value_problem(value) is not None:
+                    self._not_plain(active.vocab_value_problem(value) or "", value, path + (key,))
                 return {"@id": active.expand_vocab_value(value)}
         if type_mapping is not None and type_mapping not in ("@id", "@vocab", "@none"):
             return {"@type": type_mapping, "@value": value}
@@ -620,6 +665,8 @@ class Expander:
                     self._unsafe("reserved @id value", f"the identifier {value!r} looks like a keyword and would be dropped", value, path)
                 return {"@id": expanded}
             if type_mapping == "@vocab":
+                if self.plain and active.vocab_value_problem(value) is not None:
+                    self._not_plain(active.vocab_value_problem(value) or "", value, path)
                 return {"@id": expand_iri(active, value, vocab=True, document_relative=True)}
         if expanded_property in KEYWORDS:
             return value

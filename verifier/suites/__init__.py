@@ -98,11 +98,13 @@ def suite_for_proof(proof: dict[str, Any]) -> Cryptosuite:
     return legacy if legacy is not None else get_suite(proof.get("cryptosuite"))
 
 
-def proof_suite_name(proof: Any) -> Any:
-    """The name a proof's suite goes by: its cryptosuite, or a legacy proof's type."""
+def proof_suite_name(proof: Any) -> str | None:
+    """The name a proof's suite goes by: its cryptosuite, or a legacy proof's type (None if neither is a string)."""
     if not isinstance(proof, dict):
         return None
-    return proof.get("type") if proof.get("type") in LEGACY_PROOF_TYPES else proof.get("cryptosuite")
+    proof_type = proof.get("type")
+    name = proof_type if isinstance(proof_type, str) and proof_type in LEGACY_PROOF_TYPES else proof.get("cryptosuite")
+    return name if isinstance(name, str) else None
 
 
 def default_suite_for(key_type: KeyType) -> Cryptosuite:
