@@ -202,6 +202,7 @@ class OutboundClient:
     clock: Callable[[], float] = time.monotonic
     tls: ssl.SSLContext | None = None
     _started: float | None = field(default=None, init=False, repr=False)
+    _expired: bool = field(default=False, init=False, repr=False)
     _urls: set[str] = field(default_factory=set, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -209,6 +210,11 @@ class OutboundClient:
     def max_urls(self) -> int:
         """How many distinct URLs this client fetches (`status_check_online` counts before fetching)."""
         return self.policy.max_urls
+
+    @property
+    def max_bytes(self) -> int:
+        """The largest response body accepted (`fetch_status_list` refuses a longer one by name)."""
+        return self.policy.max_bytes
 
     def __call__(self, url: str, headers: Mapping[str, str]) -> HttpResponse:
         parts = urlsplit(url)
@@ -252,11 +258,12 @@ class OutboundClient:
     def _remaining(self) -> float:
         started = self._started if self._started is not None else self.clock()
         left = self.policy.deadline - (self.clock() - started)
-        if left <= 0:
-            raise OutboundLimitError(
-                f"not fetched in time: the status lists of one verification get {_seconds(self.policy.deadline)} in all"
-            )
+        if left <= 0 or self._expired:
+            raise OutboundLimitError(self._late())
         return left
+
+    def _late(self) -> str:
+        return f"not fetched in time: the status lists of one verification get {_seconds(self.policy.deadline)} in all"
 
     # -- addresses
 
@@ -317,8 +324,10 @@ class OutboundClient:
                 body += chunk
             return HttpResponse(answer.status, bytes(body), {k.lower(): v for k, v in answer.getheaders()})
         except TimeoutError:
-            self._remaining()  # the deadline, if that is what passed, says so
-            raise
+            # Every socket operation was given exactly the time left, so a timeout is the deadline.
+            with self._lock:
+                self._expired = True
+            raise OutboundLimitError(self._late()) from None
         finally:
             connection.close()
 

@@ -685,6 +685,9 @@ def fetch_status_list(url: str, client: HttpGet, *, max_bytes: int = DEFAULT_MAX
     """
     from .outbound import OutboundLimitError
 
+    declared = getattr(client, "max_bytes", None)  # a client that caps its reads says so: report it as a size
+    if isinstance(declared, int) and not isinstance(declared, bool):
+        max_bytes = min(max_bytes, declared)
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
         raise StatusRetrievalError(f"cannot fetch status list {url!r}: only https URLs are fetched")

@@ -140,6 +140,11 @@ class StatusFetcher:
         """Distinct status list URLs per request (`status_check_online` refuses a credential naming more)."""
         return self._client.max_urls
 
+    @property
+    def max_bytes(self) -> int:
+        """The largest status list read (`fetch_status_list` reports a longer one as too large)."""
+        return self._client.max_bytes
+
     def for_own_issuer(self) -> StatusFetcher:
         """The same request's fetcher (same deadline and count) that never fetches over HTTP."""
         return StatusFetcher(self._state, self._client, own_only=True, refusal=self._refusal)
