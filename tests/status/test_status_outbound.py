@@ -276,3 +276,43 @@ def test_nothing_is_fetched_for_a_credential_without_a_proof_by_its_issuer(make_
             assert status.outcome == "failed" and status.summary == "status not checked"
             assert not result.verified
         assert server.connections == 0
+
+
+# -- the command line: perseus verify --fetch-status uses the same policy --------------------------------------
+
+
+def test_the_cli_fetches_only_from_public_or_allowed_hosts(
+    tmp_path: Any, make_list: Maker, make_credential: Maker, status_entry: Maker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from perseus.verifier.cli import main
+
+    with loopback_servers(Behaviour(), Behaviour()) as (server, target):
+        server.behaviour.body = json.dumps(make_list((7,), url=server.url(), valid_from=None, valid_until=None)).encode()
+        path = tmp_path / "credential.json"
+        path.write_text(json.dumps(make_credential(status_entry(7, url=server.url()))))
+        assert main(["verify", str(path), "--fetch-status", "--json"]) == 1
+        refused = json.loads(capsys.readouterr().out)
+        assert [e["code"] for e in refused["errors"]] == ["STATUS_RETRIEVAL_ERROR"] and server.connections == 0
+        assert main(["verify", str(path), "--fetch-status", "--allow-status-host", "127.0.0.1", "--json"]) == 1
+        allowed = json.loads(capsys.readouterr().out)
+        assert [e["code"] for e in allowed["errors"]] == ["CREDENTIAL_REVOKED"] and server.connections == 1
+        # a redirect from the allowed host is not followed
+        server.behaviour = Behaviour(status=301, headers={"Location": target.url()})
+        assert main(["verify", str(path), "--fetch-status", "--allow-status-host", "127.0.0.1", "--json"]) == 1
+        assert "redirects are not followed" in capsys.readouterr().out and target.connections == 0
+        # the option without --fetch-status is a usage error, not a silent no-op
+        assert main(["verify", str(path), "--allow-status-host", "127.0.0.1"]) == 2
+        assert "--allow-status-host only makes sense with --fetch-status" in capsys.readouterr().err
+
+
+def test_the_policy_needs_no_http_library_or_web_framework() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, perseus.verifier.outbound, perseus.verifier.status, perseus.verifier.cli\n"
+        "heavy = sorted({'httpx', 'httpcore', 'requests', 'urllib3', 'fastapi', 'starlette'} & set(sys.modules))\n"
+        "print(','.join(heavy))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    assert loaded == ""
