@@ -9,7 +9,9 @@ there. `OutboundClient` is the `perseus.verifier.status.HttpGet` that fetches un
   public (`refusal_reason`: not loopback, private, link-local, multicast, reserved, unspecified,
   shared or documentation space — also when embedded in IPv4-mapped, 6to4 or NAT64 IPv6 addresses),
   and the connection goes to an address that was checked — never a second lookup, so a name that
-  answers with a public address and then a private one (DNS rebinding) cannot slip through. Hosts
+  answers with a public address and then a private one (DNS rebinding) cannot slip through. The
+  lookup itself counts against the deadline (a slow name server is as easy to run as a slow web
+  server). Hosts
   the operator names in ``allowed_hosts`` (a test server, a sidecar) are exempt;
 * **no redirects.** A 3xx is returned as it is (and `fetch_status_list` reports it): a redirect is
   a second, unchecked URL;
@@ -29,6 +31,7 @@ against the address connected to.
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.client
 import ipaddress
 import logging
@@ -276,8 +279,17 @@ class OutboundClient:
         if literal is not None:
             candidates = [str(literal)]
         else:
+            # getaddrinfo cannot be interrupted, and a name server that answers slowly is as easy to set up
+            # as a web server that does: the lookup runs in a small shared pool and is waited for only as
+            # long as the deadline allows.
+            lookup = _resolver_pool().submit(lambda: list(self.resolver(host, port)))
             try:
-                candidates = list(self.resolver(host, port))
+                candidates = lookup.result(timeout=self._remaining())
+            except concurrent.futures.TimeoutError:
+                lookup.cancel()
+                with self._lock:
+                    self._expired = True
+                raise OutboundLimitError(self._late()) from None
             except Exception as exc:  # noqa: BLE001 - any resolver failure means: not retrieved
                 log.warning("status list fetch of %s: cannot resolve %s: %s", url, host, exc)
                 raise OutboundError(_RETRIEVAL_FAILED) from None
@@ -336,6 +348,19 @@ class OutboundClient:
         left = self._remaining()
         if connection.sock is not None:
             connection.sock.settimeout(left)
+
+
+_POOL_LOCK = threading.Lock()
+_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+_RESOLVER_THREADS: Final = 8  # lookups in flight at once, process-wide; more wait (within their deadline)
+
+
+def _resolver_pool() -> concurrent.futures.ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=_RESOLVER_THREADS, thread_name_prefix="perseus-resolve")
+        return _POOL
 
 
 def _seconds(value: float) -> str:

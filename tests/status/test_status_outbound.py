@@ -316,3 +316,22 @@ def test_the_policy_needs_no_http_library_or_web_framework() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout.strip()
     assert loaded == ""
+
+
+def test_a_slow_name_lookup_counts_against_the_deadline() -> None:
+    import threading
+
+    released = threading.Event()
+
+    def slow_resolver(name: str, port: int) -> list[str]:
+        released.wait(10)  # a name server that takes its time (released when the test ends)
+        return ["127.0.0.1"]
+
+    with loopback_servers(Behaviour(body=b"{}")) as (server,):
+        client = OutboundClient(OutboundPolicy(allowed_hosts=frozenset({"status.internal"}), deadline=0.3), resolver=slow_resolver)
+        try:
+            with pytest.raises(OutboundLimitError, match="not fetched in time"):
+                client(f"http://status.internal:{server.port}/status/1", ACCEPT)
+        finally:
+            released.set()
+        assert server.connections == 0
