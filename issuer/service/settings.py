@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -142,6 +143,16 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("status_fetch_allowed_hosts")
+    @classmethod
+    def _hosts_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # An entry that can never match (a URL, host:port) would silently leave a host refused.
+        for host in value:
+            bare = host.strip("[]")
+            if not host or any(c in host for c in "/@ \t") or (":" in bare and not _is_ip(bare)):
+                raise ValueError(f"{host!r} is not a host name or IP address (no scheme, port or path: e.g. status.internal, 10.0.0.5)")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -177,6 +188,14 @@ class Settings(BaseSettings):
     def token_file(self) -> Path:
         """Where the embedded default keeps the generated API token."""
         return self.data_dir / "api-token"
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 class _ConfigFile(PydanticBaseSettingsSource):

@@ -323,3 +323,12 @@ def test_the_loopback_servers_count_what_they_accept() -> None:
         assert server.connections == 1
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("entry", ["http://127.0.0.1", "127.0.0.1:8080", "status.internal/lists", "a b"])
+def test_an_allowed_host_that_could_never_match_is_a_config_error(tmp_path: Path, clean_env: None, entry: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERSEUS_STATUS_FETCH_ALLOWED_HOSTS", f"status.internal,{entry}")
+    with pytest.raises(ConfigError, match="status_fetch_allowed_hosts.*not a host name or IP address"):
+        load_settings(data_dir=tmp_path)
+    monkeypatch.setenv("PERSEUS_STATUS_FETCH_ALLOWED_HOSTS", "status.internal, ::1, [fd00::5], 10.0.0.5")
+    assert load_settings(data_dir=tmp_path).status_fetch_allowed_hosts == ("status.internal", "::1", "[fd00::5]", "10.0.0.5")
