@@ -82,6 +82,7 @@ def running_service(data_dir: Path, database_url: str, workers: int) -> Iterator
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PERSEUS_") or k == "PERSEUS_TEST_POSTGRES_URL"}
     env.update(PERSEUS_API_TOKENS=TOKEN, PERSEUS_KEY_PASSPHRASE=PASSPHRASE, PERSEUS_DATABASE_URL=database_url)
+    env.update(PERSEUS_BASE_URL=f"http://127.0.0.1:{port}")  # required on PostgreSQL
     command = [
         sys.executable, "-m", "perseus.issuer.service", "--port", str(port), "--data-dir", str(data_dir),
         "--workers", str(workers), "--no-access-log", "--log-level", "warning",
@@ -139,7 +140,7 @@ def phase_breakdown(database_url: str, template: str, iterations: int = 300) -> 
     from perseus.issuer.status import attach_status, status_entries
 
     with tempfile.TemporaryDirectory(prefix="perseus-phases-") as tmp:
-        state = open_service(load_settings(data_dir=tmp, database_url=database_url, api_tokens=(TOKEN,)), keystore=PassphraseKeyStore(PASSPHRASE))
+        state = open_service(load_settings(data_dir=tmp, database_url=database_url, api_tokens=(TOKEN,), base_url="http://127.0.0.1:8080"), keystore=PassphraseKeyStore(PASSPHRASE))
         try:
             did = state.profiles.all()[0].issuer
             raw = tariff_template(did)

@@ -28,6 +28,8 @@ zlib at level 6 and mtime 0, which reproduces the specification's example byte f
 
 `fetch_status_list` is the one online helper, for the issuer service and the CLI: it takes the HTTP
 client as a callable, so this package never imports an HTTP library and never fetches by itself.
+Whoever fetches URLs a stranger chose should use `perseus.verifier.outbound.OutboundClient`: public
+addresses only, no redirects, one deadline, capped URL count and size.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from .result import CheckResult, ProblemDetail
 
 __all__ = [
     "DEFAULT_MAX_LIST_BYTES",
+    "DEFAULT_MAX_STATUS_LISTS",
     "MIN_LIST_ENTRIES",
     "STATUS_ENTRY_TYPE",
     "STATUS_LIST_CLOCK_SKEW",
@@ -82,6 +85,8 @@ MIN_LIST_ENTRIES: Final = 131_072
 DEFAULT_MAX_LIST_BYTES: Final = 16 * 1024 * 1024
 # A signed status list credential is a few kilobytes; a megabyte leaves room for busy lists.
 DEFAULT_MAX_FETCH_BYTES: Final = 4 * 1024 * 1024
+# Distinct status lists one credential may make `status_check_online` fetch (see there).
+DEFAULT_MAX_STATUS_LISTS: Final = 8
 
 # Longer than any index into a list of DEFAULT_MAX_LIST_BYTES, short enough to refuse absurd input
 # before turning it into a Python integer.
@@ -381,8 +386,31 @@ def status_check_online(
     loader: DocumentLoader | None = None,
     max_age: timedelta | None = None,
     minimum_entries: int = MIN_LIST_ENTRIES,
+    max_lists: int | None = None,
 ) -> CheckResult:
-    """`status_check`, fetching each status list credential once with ``client`` (see `fetch_status_list`)."""
+    """`status_check`, fetching each status list credential once with ``client`` (see `fetch_status_list`).
+
+    A credential naming more than ``max_lists`` distinct status lists (default: the client's own
+    ``max_urls`` if it declares one, as `OutboundClient` does, else `DEFAULT_MAX_STATUS_LISTS`) is
+    refused before anything is fetched: one credential must not make a verifier send a crowd of
+    requests. Use an `OutboundClient` for any URL a stranger can choose (see `perseus.verifier.outbound`).
+    """
+    limit = max_lists if max_lists is not None else getattr(client, "max_urls", DEFAULT_MAX_STATUS_LISTS)
+    named = _named_list_urls(document)
+    if isinstance(limit, int) and len(named) > limit:
+        return CheckResult(
+            "status",
+            "failed",
+            "status could not be established",
+            [
+                ProblemDetail(
+                    "STATUS_RETRIEVAL_ERROR",
+                    f"the credential names {len(named)} distinct status lists; at most {limit} are fetched for one "
+                    "verification, so none was",
+                    "status",
+                )
+            ],
+        )
     fetched: dict[str, Any] = {}
 
     def lookup(url: str) -> Any:
@@ -396,6 +424,17 @@ def status_check_online(
         return fetched[url]
 
     return _status_check(document, lookup, now, loader, max_age, minimum_entries)
+
+
+def _named_list_urls(document: Any) -> set[str]:
+    """The distinct ``statusListCredential`` strings of a credential's status entries (before parsing them)."""
+    if not isinstance(document, Mapping):
+        return set()
+    return {
+        url
+        for entry in status_entries(document)
+        if isinstance(entry, Mapping) and isinstance(url := entry.get("statusListCredential"), str)
+    }
 
 
 def _status_check(
@@ -628,7 +667,11 @@ class HttpResponse(NamedTuple):
 
 
 class HttpGet(Protocol):
-    """``client(url, headers) -> HttpResponse``: any HTTP library, or `urllib_client()`; raise OSError on failure."""
+    """``client(url, headers) -> HttpResponse``; raise OSError on failure (its text is never shown).
+
+    `perseus.verifier.outbound.OutboundClient` is the one to use for URLs a stranger chose. A client
+    may declare ``max_urls``: `status_check_online` then refuses a credential naming more lists.
+    """
 
     def __call__(self, url: str, headers: Mapping[str, str]) -> HttpResponse: ...
 
@@ -642,7 +685,17 @@ def fetch_status_list(url: str, client: HttpGet, *, max_bytes: int = DEFAULT_MAX
     Every failure is a `StatusRetrievalError` (STATUS_RETRIEVAL_ERROR) that names the URL. Only
     http(s) URLs are fetched, and plain http only to a loopback address (a test or sidecar service):
     a status list fetched in the clear can be swapped for an older, still validly signed one.
+
+    The message never carries the client's exception text: "connection refused", "timed out" or an
+    address would tell whoever chose the URL what listens where (a port scan through the verifier).
+    A limit of the client's policy (`OutboundLimitError`: deadline, URL count) is named, as it says
+    nothing about the network. A redirect is reported, never followed.
     """
+    from .outbound import OutboundLimitError
+
+    declared = getattr(client, "max_bytes", None)  # a client that caps its reads says so: report it as a size
+    if isinstance(declared, int) and not isinstance(declared, bool):
+        max_bytes = min(max_bytes, declared)
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
         raise StatusRetrievalError(f"cannot fetch status list {url!r}: only https URLs are fetched")
@@ -650,8 +703,15 @@ def fetch_status_list(url: str, client: HttpGet, *, max_bytes: int = DEFAULT_MAX
         raise StatusRetrievalError(f"cannot fetch status list {url}: plain http is allowed only to this machine; use https")
     try:
         response = client(url, {"Accept": _ACCEPT})
-    except (OSError, ValueError) as exc:
-        raise StatusRetrievalError(f"cannot fetch status list {url}: {exc}") from None
+    except OutboundLimitError as exc:
+        raise StatusRetrievalError(f"status list {url}: {exc}") from None
+    except (OSError, ValueError):
+        raise StatusRetrievalError(f"status list {url} could not be retrieved") from None
+    if 300 <= response.status < 400:
+        raise StatusRetrievalError(
+            f"cannot fetch status list {url}: the server answered HTTP {response.status} (a redirect); "
+            "redirects are not followed, so the entry must name the list's own URL"
+        )
     if response.status != 200:
         raise StatusRetrievalError(f"cannot fetch status list {url}: the server answered HTTP {response.status}")
     if len(response.body) > max_bytes:
@@ -661,7 +721,7 @@ def fetch_status_list(url: str, client: HttpGet, *, max_bytes: int = DEFAULT_MAX
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         kind = {k.lower(): v for k, v in response.headers.items()}.get("content-type", "unknown type")
         raise StatusRetrievalError(
-            f"status list {url} is not a JSON credential (content type {kind}); only Data Integrity secured JSON is supported"
+            f"status list {url} is not a JSON credential (content type {kind!r}); only Data Integrity secured JSON is supported"
         ) from None
     if not isinstance(parsed, dict):
         raise StatusRetrievalError(f"status list {url} is JSON but not a credential object")
@@ -677,22 +737,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def urllib_client(*, timeout: float = 10.0, max_bytes: int = DEFAULT_MAX_FETCH_BYTES) -> HttpGet:
-    """An `HttpGet` built on the standard library's urllib (for the CLI; no extra dependency).
+def urllib_client(
+    *, timeout: float = 10.0, max_bytes: int = DEFAULT_MAX_FETCH_BYTES, allowed_hosts: Iterable[str] = ()
+) -> HttpGet:
+    """An `HttpGet` for the CLI: an `OutboundClient` (standard library only) with ``timeout`` as its deadline.
 
-    Redirects are followed by urllib; reading stops after ``max_bytes + 1`` bytes.
+    Kept under its old name; it follows no redirects and fetches only from public addresses unless a
+    host is in ``allowed_hosts`` (see `perseus.verifier.outbound`).
     """
-    import urllib.error
-    import urllib.request
+    from .outbound import OutboundClient, OutboundPolicy
 
-    def get(url: str, headers: Mapping[str, str]) -> HttpResponse:
-        request = urllib.request.Request(url, headers=dict(headers), method="GET")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:  # the scheme was checked by fetch_status_list
-                return HttpResponse(answer.status, answer.read(max_bytes + 1), {k.lower(): v for k, v in answer.headers.items()})
-        except urllib.error.HTTPError as exc:
-            return HttpResponse(exc.code, b"", {})
-        except urllib.error.URLError as exc:
-            raise OSError(str(exc.reason)) from None
-
-    return get
+    return OutboundClient(OutboundPolicy(allowed_hosts=frozenset(allowed_hosts), deadline=timeout, max_bytes=max_bytes))

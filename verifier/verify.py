@@ -84,7 +84,8 @@ def verify_credential(
     if not isinstance(document, dict):
         result.add(CheckResult("format", "failed", "not a JSON object", problems))
         return result
-    outcomes = verify_proofs(document, loader=loader, expect=expect) if "proof" in wanted or "issuer" in wanted else []
+    fetching = status_client is not None and "status" in wanted and document.get("credentialStatus") is not None
+    outcomes = verify_proofs(document, loader=loader, expect=expect) if wanted & {"proof", "issuer"} or fetching else []
     form_errors: list[PerseusError] = [o.form_error for o in outcomes if o.form_error is not None]
     if not any(isinstance(o.proof, dict) and str(o.proof.get("cryptosuite", "")).find("rdfc") >= 0 for o in outcomes):
         # Proofs over RDF already expanded the document strictly; otherwise do it here, so that a
@@ -120,7 +121,10 @@ def verify_credential(
         validity, summary = validity_problems(document, now)
         result.add(CheckResult("validity", "failed" if validity else "passed", summary, validity))
     if "status" in wanted and document.get("credentialStatus") is not None:
-        if status_client is not None:
+        if status_client is not None and _issuer_check(document, outcomes).outcome != "passed":
+            # Fetch only for what its issuer signed: otherwise anyone could make us request any URL.
+            result.add(_status_not_fetched())
+        elif status_client is not None:
             result.add(status_check_online(document, status_client, now=now, loader=loader, max_age=status_max_age))
         else:
             result.add(status_check(document, status_lists, now=now, loader=loader, max_age=status_max_age))
@@ -140,6 +144,14 @@ def verify_credential(
 
         result.add(connectedness_check(document, pool, loader=loader, verify_input=verify_input, depth=_depth, seen=_seen))
     return result
+
+
+def _status_not_fetched() -> CheckResult:
+    detail = (
+        "status lists are fetched only for a credential with a verified proof by its issuer's key; this one has "
+        "none, so its status was not checked"
+    )
+    return CheckResult("status", "failed", "status not checked", [ProblemDetail("STATUS_RETRIEVAL_ERROR", detail, "status")])
 
 
 def _format_summary(document: dict[str, Any], problems: list[ProblemDetail]) -> str:

@@ -10,7 +10,8 @@ A config file looks like this (every key is optional)::
 
     data_dir = "/var/lib/perseus"
     database_url = "postgresql://db.internal/perseus"
-    base_url = "https://issuer.example"         # public URL: status list URLs are built on it
+    base_url = "https://issuer.example"         # public URL: status list URLs are built on it (required on PostgreSQL)
+    status_fetch_allowed_hosts = ["status.internal"]   # verify: may fetch lists from these non-public hosts
     api_tokens = ["s3cret-for-ci", "ops-token=eddsa|ecdsa-p256"]
 
     [[profiles]]                                # created on first start, left alone afterwards
@@ -22,6 +23,25 @@ A config file looks like this (every key is optional)::
     key_file = "/etc/perseus/supplier-key.json" # import this key instead of generating one
     suites = ["eddsa-rdfc-2022"]
 
+Verifying and outbound requests. ``/credentials/verify`` and ``/presentations/verify`` are open to
+anyone, and a credential names the URL of its status list, so the service fetches only under a policy
+(`perseus.verifier.outbound`): nothing is fetched for a credential without a verified proof by its
+issuer's key; this service's own lists are read from its database; redirects are never followed; and
+these settings bound the rest:
+
+* ``status_fetch_allowed_hosts`` (``PERSEUS_STATUS_FETCH_ALLOWED_HOSTS``, comma-separated; default
+  none) — host names or IP addresses fetched from even though they are loopback, private,
+  link-local or otherwise not public (a status service on the internal network). Everything else must
+  resolve only to public addresses, checked after resolution and connected to as checked;
+* ``status_fetch_timeout`` (``PERSEUS_STATUS_FETCH_TIMEOUT``, seconds; default 5) — one deadline for
+  all the fetches of one request together, not per URL;
+* ``status_fetch_max_lists`` (``PERSEUS_STATUS_FETCH_MAX_LISTS``; default 16) — distinct status list
+  URLs one request may name; past it nothing is fetched and the status check says why;
+* ``status_fetch_max_bytes`` (``PERSEUS_STATUS_FETCH_MAX_BYTES``; default 1 MiB) — the largest status
+  list credential read (one of a million random entries is ~170 KB).
+
+On PostgreSQL, ``base_url`` is required (`perseus.issuer.service.state.check_deployment` says why).
+
 Why a token may be bound to profiles (``token=profile1|profile2``): one service can issue as several
 organisations (each its own DID and key), and a script allowed to issue as one must not be able to
 issue — or revoke — as another. A bare token may use every profile.
@@ -31,6 +51,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -59,6 +80,10 @@ DATA_DIR_ENV = "PERSEUS_DATA_DIR"
 # for a year of import *and* export readings in one request.
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_PORT = 8080
+# Outbound status list fetches (see "Verifying and outbound requests" above).
+DEFAULT_STATUS_FETCH_DEADLINE = 5.0
+DEFAULT_STATUS_FETCH_MAX_BYTES = 1024 * 1024
+DEFAULT_STATUS_FETCH_MAX_LISTS = 16
 
 
 class ConfigError(PerseusError):
@@ -99,21 +124,33 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    # Status lists of other issuers are fetched with these limits when verifying (online status).
-    status_fetch_timeout: float = Field(default=5.0, gt=0, le=60)
-    status_fetch_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # Status lists of other issuers are fetched under these limits when verifying (module docs).
+    status_fetch_timeout: float = Field(default=DEFAULT_STATUS_FETCH_DEADLINE, gt=0, le=60)
+    status_fetch_max_bytes: int = Field(default=DEFAULT_STATUS_FETCH_MAX_BYTES, ge=1024, le=64 * 1024 * 1024)
+    status_fetch_max_lists: int = Field(default=DEFAULT_STATUS_FETCH_MAX_LISTS, ge=1, le=1000)
+    status_fetch_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     # Issue requests up to this size are signed on the event loop's thread (no thread hop: faster
     # for small credentials); larger ones go to the thread pool so the loop keeps serving.
     inline_max_bytes: int = Field(default=64 * 1024, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = True
 
-    @field_validator("api_tokens", mode="before")
+    @field_validator("api_tokens", "status_fetch_allowed_hosts", mode="before")
     @classmethod
     def _split_tokens(cls, value: Any) -> Any:
         # A config file may give a list instead.
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("status_fetch_allowed_hosts")
+    @classmethod
+    def _hosts_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # An entry that can never match (a URL, host:port) would silently leave a host refused.
+        for host in value:
+            bare = host.strip("[]")
+            if not host or any(c in host for c in "/@ \t") or (":" in bare and not _is_ip(bare)):
+                raise ValueError(f"{host!r} is not a host name or IP address (no scheme, port or path: e.g. status.internal, 10.0.0.5)")
         return value
 
     @classmethod
@@ -151,6 +188,14 @@ class Settings(BaseSettings):
     def token_file(self) -> Path:
         """Where the embedded default keeps the generated API token."""
         return self.data_dir / "api-token"
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 class _ConfigFile(PydanticBaseSettingsSource):

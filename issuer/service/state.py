@@ -24,15 +24,15 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-import httpx
 import orjson
 from perseus.verifier.loader import DocumentLoader
+from perseus.verifier.outbound import OutboundClient, OutboundLimitError, OutboundPolicy, Resolver, system_resolver
 from perseus.verifier.status import HttpResponse
 
 from ..keyfile import read_key_file
@@ -41,7 +41,7 @@ from ..status import StatusListPublisher
 from ..storage import ProfileExistsError, ProfileRecord, StatusListNotFoundError, Storage, open_storage
 from .settings import ConfigError, Settings, TokenTable
 
-__all__ = ["ProfileDirectory", "ServiceState", "StatusFetcher", "open_keys", "open_service"]
+__all__ = ["ProfileDirectory", "ServiceState", "StatusFetcher", "check_deployment", "open_keys", "open_service"]
 
 log = logging.getLogger("perseus.service")
 
@@ -62,15 +62,37 @@ class ProfileDirectory:
         self._lock = threading.Lock()
         self._by_id: dict[str, ProfileRecord] = {}
         self._by_issuer: dict[str, ProfileRecord] = {}
+        self._issuer_dids: frozenset[str] = frozenset()
         self._loaded_at = float("-inf")
 
     def refresh(self) -> list[ProfileRecord]:
         records = self._storage.list_profiles()
+        # Every DID this service issues or issued as: a did:key profile's DID changes when its key is
+        # rotated, and what the old DID signed is still this service's.
+        dids = {r.issuer for r in records}
+        for record in records:
+            dids.update(k.controller for k in self._storage.list_keys(record.profile_id))
         with self._lock:
             self._by_id = {r.profile_id: r for r in records}
             self._by_issuer = {r.issuer: r for r in records}
+            self._issuer_dids = frozenset(dids)
             self._loaded_at = time.monotonic()
         return records
+
+    def knows_issuer(self, issuer: object) -> bool:
+        """Whether ``issuer`` is a DID this service issues (or issued) as.
+
+        A miss re-reads the profiles at most once a second: verify is open to anyone, and a flood of
+        credentials naming unknown issuers must not become a flood of database reads.
+        """
+        if not isinstance(issuer, str):
+            return False
+        self._fresh()
+        if issuer in self._issuer_dids:
+            return True
+        if time.monotonic() - self._loaded_at > 1.0:
+            self.refresh()
+        return issuer in self._issuer_dids
 
     def _fresh(self) -> None:
         if time.monotonic() - self._loaded_at > self._ttl:
@@ -97,23 +119,39 @@ class ProfileDirectory:
 
 
 class StatusFetcher:
-    """The `HttpGet` the verify endpoints check status with.
+    """The `HttpGet` one verify request checks status with: its own lists from storage, others under a policy.
 
     A status list this service publishes (its URL starts with the service's own ``/status/``) is
     read from storage — never an HTTP request to itself, which could deadlock a busy worker and
-    would trust the network for data already at hand. Any other URL is fetched with httpx, with a
-    timeout and a size limit (the body is streamed and cut off past ``max_bytes``).
+    would trust the network for data already at hand. Any other URL goes to an `OutboundClient`
+    (public addresses only unless allowed, no redirects, one deadline for the whole request, a
+    size cap) — unless ``own_only`` (the credential's issuer is one of this service's DIDs, whose
+    lists live here) or ``refusal`` (the request names too many lists) says not to fetch at all.
     """
 
-    def __init__(self, state: ServiceState, *, timeout: float, max_bytes: int, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, state: ServiceState, client: OutboundClient, *, own_only: bool = False, refusal: str | None = None) -> None:
         self._state = state
-        self._max_bytes = max_bytes
-        self._client = httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=3, transport=transport)
+        self._client = client
+        self._own_only = own_only
+        self._refusal = refusal
 
-    def close(self) -> None:
-        self._client.close()
+    @property
+    def max_urls(self) -> int:
+        """Distinct status list URLs per request (`status_check_online` refuses a credential naming more)."""
+        return self._client.max_urls
+
+    @property
+    def max_bytes(self) -> int:
+        """The largest status list read (`fetch_status_list` reports a longer one as too large)."""
+        return self._client.max_bytes
+
+    def for_own_issuer(self) -> StatusFetcher:
+        """The same request's fetcher (same deadline and count) that never fetches over HTTP."""
+        return StatusFetcher(self._state, self._client, own_only=True, refusal=self._refusal)
 
     def __call__(self, url: str, headers: Mapping[str, str]) -> HttpResponse:
+        if self._refusal is not None:
+            raise OutboundLimitError(self._refusal)
         list_id = self._state.own_list_id(url)
         if list_id is not None:
             try:
@@ -121,17 +159,12 @@ class StatusFetcher:
             except StatusListNotFoundError:
                 return HttpResponse(404, b"", {})
             return HttpResponse(200, orjson.dumps(published.credential), {"content-type": STATUS_LIST_MEDIA_TYPE})
-        try:
-            with self._client.stream("GET", url, headers=dict(headers)) as response:
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > self._max_bytes:
-                        break
-                return HttpResponse(response.status_code, bytes(body), {k.lower(): v for k, v in response.headers.items()})
-        except Exception as exc:  # noqa: BLE001 - any failure of the HTTP client is a failure to retrieve the list
-            log.warning("fetching status list %s failed: %s: %s", url, type(exc).__name__, exc)
-            raise OSError(f"{type(exc).__name__}: {exc}") from None
+        if self._own_only:
+            raise OutboundLimitError(
+                "not fetched: the credential's issuer is one of this service's own, whose status lists are read from "
+                f"its storage under {self._state.base_url}{STATUS_PATH}, never over HTTP"
+            )
+        return self._client(url, headers)
 
 
 @dataclass
@@ -146,13 +179,32 @@ class ServiceState:
     loader: DocumentLoader
     base_url: str
     publisher: StatusListPublisher = field(init=False)
-    status_fetcher: StatusFetcher = field(init=False)
+    outbound_policy: OutboundPolicy = field(init=False)
+    resolver: Resolver = system_resolver  # tests replace it to play DNS tricks without a DNS server
 
     def __post_init__(self) -> None:
         self.publisher = StatusListPublisher(self.storage, self.keys, self.list_url, loader=self.loader)
-        self.status_fetcher = StatusFetcher(
-            self, timeout=self.settings.status_fetch_timeout, max_bytes=self.settings.status_fetch_max_bytes
+        self.outbound_policy = OutboundPolicy(
+            allowed_hosts=frozenset(self.settings.status_fetch_allowed_hosts),
+            deadline=self.settings.status_fetch_timeout,
+            max_urls=self.settings.status_fetch_max_lists,
+            max_bytes=self.settings.status_fetch_max_bytes,
         )
+
+    def status_client(self, named_urls: Collection[str] = ()) -> StatusFetcher:
+        """A fresh `StatusFetcher` for one verify request (its own deadline and URL count).
+
+        ``named_urls`` are the distinct status list URLs the request names: more than the policy's
+        ``max_urls`` and nothing is fetched at all (not the first few), with a reason saying so.
+        """
+        client = OutboundClient(self.outbound_policy, resolver=self.resolver)
+        refusal = None
+        if len(named_urls) > self.outbound_policy.max_urls:
+            refusal = (
+                f"not fetched: the request names {len(named_urls)} distinct status lists; this service checks at most "
+                f"{self.outbound_policy.max_urls} per request"
+            )
+        return StatusFetcher(self, client, refusal=refusal)
 
     def list_url(self, list_id: str) -> str:
         """The stable public URL of a status list credential."""
@@ -167,7 +219,6 @@ class ServiceState:
         return unquote(rest) if rest and "/" not in rest else None
 
     def close(self) -> None:
-        self.status_fetcher.close()
         self.storage.close()
 
 
@@ -180,6 +231,7 @@ def open_service(settings: Settings, *, keystore: KeyStore | None = None, storag
     ``keystore`` / ``storage`` replace the configured ones (tests use a cheap scrypt cost; a KMS
     deployment passes its own `KeyStore`).
     """
+    check_deployment(settings)
     _make_data_dir(settings.data_dir)
     chosen_keystore = keystore or passphrase_keystore(settings)
     tokens = api_tokens(settings)
@@ -206,6 +258,25 @@ def open_service(settings: Settings, *, keystore: KeyStore | None = None, storag
         if storage is None:
             opened.close()
         raise
+
+
+def check_deployment(settings: Settings) -> None:
+    """Refuse settings that start but then serve wrong answers; raises `ConfigError` with the fix.
+
+    On PostgreSQL (the database for several replicas) ``base_url`` must be set. Replicas share the
+    status lists, and a signed list carries the URL it is published at as its ``id``; without a
+    configured public URL each replica makes one up from its own host and port, signs the shared
+    list under it, and every credential another replica issued then fails its status check (the
+    list's ``id`` is not the URL its entries name). The operator knows the public URL — the load
+    balancer's — and no replica can guess it, so asking is the only fix that gives right answers.
+    """
+    scheme = settings.resolved_database_url.partition(":")[0].partition("+")[0].lower()
+    if scheme in ("postgresql", "postgres") and not settings.base_url:
+        raise ConfigError(
+            "a service on PostgreSQL needs its public URL: set PERSEUS_BASE_URL (or --base-url, or base_url in the config "
+            "file) to the one URL every replica is reached at, e.g. https://issuer.example; status list URLs are built on "
+            "it, and replicas that each made up their own would sign the shared lists under different URLs"
+        )
 
 
 def open_keys(settings: Settings) -> IssuerKeys:

@@ -8,8 +8,14 @@ What the answers look like, and why:
   ``verified: false`` in the body, for a credential that fails (a missing ``@context``, a missing
   proof, a revoked credential, ...). A request that cannot even be read (no
   ``verifiableCredential``, unknown options) is a problem detail (400) instead.
-* **Status is checked online.** Status lists this service publishes are read from its own storage;
-  others are fetched with a timeout and a size limit (`StatusFetcher`).
+* **Status is checked online, and only for what its issuer signed.** Nothing is fetched for a
+  credential without a verified proof by its issuer's key (its status check then fails, "not
+  checked"), so a stranger's JSON cannot make the service send requests. Status lists this service
+  publishes — and every list of a credential naming one of its own DIDs as issuer — are read from
+  its own storage, never over HTTP; others are fetched under `perseus.verifier.outbound`: public
+  addresses only (unless a host is allowed in the settings), no redirects, one deadline for all the
+  fetches of a request, a cap on the distinct lists one request may name and on each list's size,
+  and error details that say "could not be retrieved" and nothing about the network.
 * ``options.checks`` names the checks to run, with the VC API's names accepted beside ours
   (``credentialStatus`` = ``status``, ``expiration`` = ``validity``); an unknown name is a 400, so a
   typo cannot silently skip a check.
@@ -23,7 +29,9 @@ What the answers look like, and why:
   left to validation (the informative Validation section, "Issuer": the controller is "typically"
   the issuer; "some ecosystems might have more complex relationships"). So the result carries each proof's ``controller``, a warning
   (``ISSUER_MISMATCH``) says when no verified proof's controller is the issuer, and a coordinator
-  that wants the binding enforced asks for it: ``checks: ["proof", "issuer", ...]``. The
+  that wants the binding enforced asks for it: ``checks: ["proof", "issuer", ...]``. **Except for
+  this service's own DIDs:** a credential naming one of them as issuer always gets the issuer check
+  (a did:key that re-signed it is not this service, whatever the default says). The
   ``perseus verify`` command line keeps the issuer binding on by default (`DEFAULT_CHECKS`): a
   person running it is the relying party, and has no coordinator behind them.
 
@@ -40,7 +48,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from perseus.verifier.credential import credential_problems
+from perseus.verifier.credential import credential_problems, issuer_id
 from perseus.verifier.dates import utc_now
 from perseus.verifier.errors import PerseusError
 from perseus.verifier.jsonld import expand
@@ -49,7 +57,7 @@ from perseus.verifier.result import CheckResult, ProblemDetail, VerificationResu
 from perseus.verifier.verify import CREDENTIAL_CHECKS, DEFAULT_CHECKS, verify_credential
 
 from .problems import ServiceError
-from .state import ServiceState
+from .state import ServiceState, StatusFetcher
 
 __all__ = [
     "CHECK_NAMES",
@@ -147,7 +155,8 @@ def _parse_checks(value: Any) -> frozenset[str]:
 def verify_credential_request(state: ServiceState, document: Any, options: VerifyOptions, *, now: datetime | None = None) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) for ``/credentials/verify``. Blocking (CPU, database, maybe network)."""
     _publish_own_lists(state, document)
-    result = _verify_one(state, document, options, now or utc_now(), purpose=options.proof_purpose or "assertionMethod")
+    fetcher = state.status_client(_named_status_urls([document]))
+    result = _verify_one(state, document, options, now or utc_now(), purpose=options.proof_purpose or "assertionMethod", fetcher=fetcher)
     body = _result_body(result)
     if options.return_credential:
         body["credential"] = document
@@ -170,9 +179,30 @@ def _publish_own_lists(state: ServiceState, document: Any) -> None:
                 state.publisher.publish(list_id)
 
 
-def _verify_one(state: ServiceState, document: Any, options: VerifyOptions, now: datetime, *, purpose: str) -> VerificationResult:
+def _named_status_urls(documents: list[Any]) -> set[str]:
+    """The distinct ``statusListCredential`` URLs a request's credentials name (counted before any fetch)."""
+    urls: set[str] = set()
+    for document in documents:
+        entries = document.get("credentialStatus") if isinstance(document, dict) else None
+        for entry in entries if isinstance(entries, list) else [entries]:
+            url = entry.get("statusListCredential") if isinstance(entry, dict) else None
+            if isinstance(url, str):
+                urls.add(url)
+    return urls
+
+
+def _verify_one(
+    state: ServiceState, document: Any, options: VerifyOptions, now: datetime, *, purpose: str, fetcher: StatusFetcher
+) -> VerificationResult:
     expect = ProofExpectations(proof_purpose=purpose, domain=options.domain, challenge=options.challenge, now=now)
-    return verify_credential(document, loader=state.loader, checks=options.checks, now=now, expect=expect, status_client=state.status_fetcher)
+    checks = options.checks
+    if isinstance(document, dict) and state.profiles.knows_issuer(issuer_id(document)):
+        # A credential naming one of this service's own DIDs as issuer: the VC API default of leaving
+        # the issuer binding to the caller would let anyone re-sign it with their own key and have
+        # this service call it verified. Its status lists are ours, read from storage only.
+        checks = checks | {"issuer"}
+        fetcher = fetcher.for_own_issuer()
+    return verify_credential(document, loader=state.loader, checks=checks, now=now, expect=expect, status_client=fetcher)
 
 
 def _result_body(result: VerificationResult) -> dict[str, Any]:
@@ -202,6 +232,7 @@ def verify_presentation_request(state: ServiceState, document: Any, options: Ver
     credential_results = []
     raw = document.get("verifiableCredential")
     credentials = [] if raw is None else raw if isinstance(raw, list) else [raw]
+    fetcher = state.status_client(_named_status_urls(credentials))  # one deadline and one count for them all
     for position, credential in enumerate(credentials):
         if isinstance(credential, dict) and _types(credential) & {"EnvelopedVerifiableCredential"}:
             inner = VerificationResult(document=credential)
@@ -215,7 +246,7 @@ def verify_presentation_request(state: ServiceState, document: Any, options: Ver
             )
         else:
             _publish_own_lists(state, credential)
-            inner = _verify_one(state, credential, options_for_credentials(options), utc_now(), purpose="assertionMethod")
+            inner = _verify_one(state, credential, options_for_credentials(options), utc_now(), purpose="assertionMethod", fetcher=fetcher)
         credential_results.append(inner)
     verified = result.verified and all(r.verified for r in credential_results)
     return (200 if verified else 400), _presentation_body(result, credential_results)

@@ -58,7 +58,7 @@ def test_another_issuers_status_list_is_fetched_over_http(tmp_path: Path, servic
     # and must fetch B's list over HTTP — it is not in A's storage.
     port_b = free_port()
     b = make_service(tmp_path / "b", service_db_url, base_url=f"http://127.0.0.1:{port_b}")
-    a = make_service(tmp_path / "a", f"sqlite:///{tmp_path / 'a.db'}")
+    a = make_service(tmp_path / "a", f"sqlite:///{tmp_path / 'a.db'}", status_fetch_allowed_hosts=("127.0.0.1",))  # B is on loopback
     try:
         with serving_in_thread(create_app(state=b), port=port_b) as url_b, serving_in_thread(create_app(state=a)) as url_a:
             with httpx.Client(base_url=url_b, timeout=30) as at_b, httpx.Client(base_url=url_a, timeout=30) as at_a:
@@ -113,6 +113,7 @@ def test_a_thousand_concurrent_issues_get_distinct_status_indices(tmp_path: Path
 def _start_server(data_dir: Path, database_url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PERSEUS_") or k == "PERSEUS_TEST_POSTGRES_URL"}
     env.update(PERSEUS_API_TOKENS=TOKEN, PERSEUS_KEY_PASSPHRASE=PASSPHRASE, PERSEUS_DATABASE_URL=database_url)
+    env.update(PERSEUS_BASE_URL=f"http://127.0.0.1:{port}")  # required on PostgreSQL
     command = [sys.executable, "-m", "perseus.issuer.service", "--port", str(port), "--data-dir", str(data_dir), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 

@@ -58,8 +58,9 @@ def test_a_verified_credential_is_200_with_every_check(client, issuer_did) -> No
     assert answer.status_code == 200
     body = answer.json()
     assert body["verified"] is True and body["errors"] == [] and body["problemDetails"] == []
-    # the VC API service's default: authenticity and timeliness, not the issuer binding (asked for below)
-    assert [c["check"] for c in body["checks"]] == ["format", "proof", "validity", "status"]
+    # the VC API service's default is authenticity and timeliness, but a credential naming this
+    # service's own DID always gets the issuer binding too (issue 7; test_service_ssrf.py)
+    assert [c["check"] for c in body["checks"]] == ["format", "proof", "issuer", "validity", "status"]
     assert body["checks"][1]["details"]["proofs"][0]["controller"] == issuer_did
     assert "credential" not in body
     assert verify(client, signed, returnCredential=True).json()["credential"] == signed
@@ -149,7 +150,7 @@ def test_checks_take_the_vc_api_names(client, issuer_did) -> None:
     signed = issued(client, example_credential(issuer_did))
     answer = verify(client, signed, checks=["proof", "credentialStatus"])
     assert answer.status_code == 200
-    assert [c["check"] for c in answer.json()["checks"]] == ["format", "proof", "status"]
+    assert [c["check"] for c in answer.json()["checks"]] == ["format", "proof", "issuer", "status"]  # issuer: our own DID
     assert_problem(verify(client, signed, checks=["proof", "teleport"]), 400, "PARSING_ERROR")
     assert_problem(client.post("/credentials/verify", json={"verifiableCredential": signed, "options": {"checks": 5}}), 400)
 
