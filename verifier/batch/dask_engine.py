@@ -39,6 +39,9 @@ _LOCAL_CONFIG = {
     "distributed.admin.tick.limit": "10s",  # a long chunk holds the GIL; don't warn about it
     "distributed.worker.memory.target": False,  # records are small: never spill them to disk
     "distributed.worker.memory.spill": False,
+    # The statistical profiler wakes every 10 ms in every worker: CPU taken from verification, for a
+    # dashboard this cluster does not serve.
+    "distributed.worker.profile.enabled": False,
 }
 
 
@@ -61,7 +64,8 @@ class DaskEngine:
                         threads_per_worker=1,
                         processes=True,
                         host="127.0.0.1",
-                        dashboard_address=None,
+                        dashboard_address=None,  # no dashboard; its bare HTTP server on a free loopback port
+                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                         silence_logs=logging.ERROR,
                     )
                     self._client = Client(self._cluster)
