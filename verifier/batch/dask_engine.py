@@ -11,7 +11,8 @@ Each task is `records.run_chunk` on a chunk of input references; a worker builds
 context on its first task and keeps it (``context.context_for``). A worker that dies makes Dask
 reschedule or fail its tasks: the LocalCluster is configured with ``allowed-failures: 0``, so a task
 whose worker died fails at once with `KilledWorker`, reported to the driver as `WorkerLost`, and the
-driver retries its inputs once, one per task (an existing cluster keeps its own setting).
+driver retries its inputs once, one per task and one task at a time (an existing cluster keeps its own
+``allowed-failures``: Dask then retries a chunk itself before the driver sees it lost).
 """
 
 from __future__ import annotations
@@ -80,7 +81,10 @@ class DaskEngine:
     def map_chunks(
         self, chunks: Iterable[Chunk], options: BatchOptions, verify: VerifyInput | None, *, isolate: bool = False
     ) -> Iterator[tuple[Chunk, ChunkResult | WorkerLost]]:
-        limit = self.workers if isolate else 2 * self.workers
+        # Retries run one at a time: Dask fails every task on a worker that dies, and while a dead worker
+        # restarts the scheduler would put two retries on the survivor, so one poisoned input would
+        # cost an innocent one its only retry. Retries are few (the inputs of lost chunks).
+        limit = 1 if isolate else 2 * self.workers
         source = iter(chunks)
         pending: dict[str, Chunk] = {}
         running = as_completed()
