@@ -184,6 +184,7 @@ def run_batch(
     resume: bool = False,
     verify: VerifyInput | None = None,
     on_record: Callable[[BatchSummary], None] | None = None,
+    sizer: ChunkSizer | None = None,
 ) -> BatchSummary:
     """Verify everything under `inputs` into the JSON Lines file `out` ("-": standard output).
 
@@ -224,7 +225,7 @@ def run_batch(
     engine = engine or make_engine(workers)
     summary.engine = f"{engine.name}, {engine.workers} worker{'s' if engine.workers != 1 else ''}"
     try:
-        for record in verify_many(inputs, options=options, engine=engine, skip=done, verify=verify, discovery=discovery):
+        for record in verify_many(inputs, options=options, engine=engine, skip=done, verify=verify, discovery=discovery, sizer=sizer):
             sink.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
             sink.flush()
             summary.add(record)
