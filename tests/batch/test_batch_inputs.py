@@ -87,3 +87,22 @@ def test_json_lines_round_trip_through_references(tmp_path: Path, values: list, 
     assert [r.name for r in refs] == [f"{path}:{n}" for n in expected]
     for ref, (number, value) in zip(refs, expected.items()):
         assert json.loads(context.read(ref)) == value, number
+
+
+@settings(max_examples=80, deadline=None)
+@given(count=st.integers(0, 60), per_input=st.lists(st.floats(1e-5, 2.0), min_size=1, max_size=20), overhead=st.floats(0, 0.05))
+def test_chunks_partition_the_inputs_in_order_whatever_the_sizer_learns(count: int, per_input: list[float], overhead: float) -> None:
+    from perseus.verifier.batch.driver import MAX_CHUNK, ChunkSizer, chunk_stream
+    from perseus.verifier.batch.inputs import InputRef
+
+    refs = [InputRef(name=str(i), path="x") for i in range(count)]
+    sizer = ChunkSizer(overhead)
+    chunks = []
+    for i, chunk in enumerate(chunk_stream(refs, sizer)):
+        assert 1 <= len(chunk) <= MAX_CHUNK
+        chunks.append(chunk)
+        sizer.observe(len(chunk), len(chunk) * per_input[i % len(per_input)])
+        # once it has learned, a task reaches the target (unless one input alone is longer, or the cap binds)
+        if sizer.per_input and 1 < sizer.size() < MAX_CHUNK:
+            assert sizer.size() * sizer.per_input >= sizer.target * 0.99
+    assert [r for chunk in chunks for r in chunk] == refs

@@ -112,3 +112,16 @@ def test_cli_bad_arguments_exit_2_with_one_sentence(tmp_path: Path, folder: Path
     assert words in stderr and "Traceback" not in stderr
     message = [line for line in stderr.splitlines() if "error:" in line]
     assert len(message) == 1
+
+
+def test_progress_goes_to_a_terminal_stderr_only_and_never_with_json(tmp_path: Path, folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import perseus.verifier.batch.cli as batch_cli
+
+    monkeypatch.setattr(batch_cli, "_PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, stdout, stderr = cli(capsys, folder, "--out", tmp_path / "r.jsonl", "--workers", 1)
+    assert code == 0 and "6 done" in stderr and "done (" not in stdout
+    code, stdout, stderr = cli(capsys, folder, "--out", tmp_path / "r.jsonl", "--workers", 1, "--json")
+    assert code == 0 and stderr == "" and json.loads(stdout)["verified"] == 6
