@@ -125,3 +125,11 @@ def test_progress_goes_to_a_terminal_stderr_only_and_never_with_json(tmp_path: P
     assert code == 0 and "6 done" in stderr and "done (" not in stdout
     code, stdout, stderr = cli(capsys, folder, "--out", tmp_path / "r.jsonl", "--workers", 1, "--json")
     assert code == 0 and stderr == "" and json.loads(stdout)["verified"] == 6
+
+
+def test_a_results_file_among_the_inputs_is_never_read_as_input(tmp_path: Path, folder: Path) -> None:
+    out = folder / "results.jsonl"
+    run_batch([str(folder)], str(out), engine=InlineEngine())
+    summary = run_batch([str(folder)], str(out), engine=InlineEngine(), resume=True)
+    assert summary.total == 6 and any("the results file" in s for s in summary.skipped)
+    assert len(lines(out)) == 6

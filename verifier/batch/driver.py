@@ -221,6 +221,8 @@ def run_batch(
             raise ResultsFileError(f"results file {out!r} cannot be written: {exc.strerror}") from None
         close = True
     discovery = Discovery()
+    if out != "-":
+        discovery.exclude.add(str(Path(out).resolve()))  # never verify the file being written
     own = engine is None
     engine = engine or make_engine(workers)
     summary.engine = f"{engine.name}, {engine.workers} worker{'s' if engine.workers != 1 else ''}"

@@ -63,10 +63,12 @@ class InputRef:
 
 @dataclass
 class Discovery:
-    """What discovery skipped, for the summary (files that are not credentials, duplicates)."""
+    """What discovery skipped, for the summary (files that are not credentials, duplicates); `exclude`
+    holds resolved paths never to read (the results file being written, which may sit among the inputs)."""
 
     skipped: list[str] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    exclude: set[str] = field(default_factory=set)
 
 
 def discover(paths: Iterable[str | os.PathLike[str]], found: Discovery | None = None) -> Iterator[InputRef]:
@@ -81,6 +83,9 @@ def discover(paths: Iterable[str | os.PathLike[str]], found: Discovery | None = 
         path = Path(given)
         if not path.exists():
             raise InputPathError(f"input {given!r} does not exist")
+        if str(path.resolve()) in found.exclude:
+            found.skipped.append(f"{given} (the results file)")
+            continue
         if path.is_dir():
             refs: Iterator[InputRef] = _folder(path, given, found)
         elif given.lower().endswith(ZIP_SUFFIXES):
@@ -138,7 +143,9 @@ def _folder(root: Path, given: str, found: Discovery) -> Iterator[InputRef]:
             continue
         for n in names:
             lower = n.lower()
-            if n.startswith("."):
+            if str((here / n).resolve()) in found.exclude:
+                found.skipped.append(f"{_join(shown, n)} (the results file)")
+            elif n.startswith("."):
                 found.skipped.append(_join(shown, n))
             elif lower.endswith(JSON_SUFFIXES):
                 yield _file_ref(here / n, _join(shown, n))
