@@ -54,6 +54,7 @@ class DaskEngine:
     def __init__(self, address: str | None = None, workers: int | None = None) -> None:
         address = address or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
         self._cluster: Any = None
+        self._client: Any = None
         try:
             if address:
                 self._client = Client(address, timeout="10s")
@@ -67,14 +68,20 @@ class DaskEngine:
                         host="127.0.0.1",
                         dashboard_address=None,  # no dashboard; its bare HTTP server on a free loopback port
                         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                        silence_logs=logging.ERROR,
+                        # A worker's death is reported in the results (WORKER_LOST), not as log lines.
+                        silence_logs=logging.CRITICAL,
                     )
                     self._client = Client(self._cluster)
                 self.name = "Dask LocalCluster"
-        except (OSError, TimeoutError, ValueError) as exc:
+        except Exception as exc:  # Dask raises OSError, TimeoutError, RuntimeError ("Nanny failed to start"), ...
             self.close()
-            raise EngineError(f"cannot reach a Dask scheduler{' at ' + address if address else ''}: {exc}") from None
-        self.workers = max(1, sum(self._client.nthreads().values()))
+            where = f"reach a Dask scheduler at {address}" if address else "start a Dask LocalCluster"
+            raise EngineError(f"cannot {where}: {exc}") from None
+        threads = sum(self._client.nthreads().values())
+        if threads == 0:
+            self.close()
+            raise EngineError(f"the Dask cluster at {address} has no workers")
+        self.workers = threads
         self._prefix = f"perseus-verify-{uuid.uuid4().hex[:8]}"
         self._count = 0
 
@@ -115,7 +122,8 @@ class DaskEngine:
             submit()
 
     def close(self) -> None:
-        client, cluster = getattr(self, "_client", None), self._cluster
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
         if client is not None:
             client.close()
         if cluster is not None:
