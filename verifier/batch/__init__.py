@@ -14,30 +14,36 @@ record), ``engines`` (the in-process loop and the local process pool: standard l
 
 from __future__ import annotations
 
-from .context import BatchOptions, VerificationContext, context_for
-from .driver import ChunkSizer, make_engine, read_results, run_batch, verify_many
-from .engines import InlineEngine, PoolEngine, WorkerLost
-from .inputs import InputRef, discover
-from .records import ERROR, NOT_VERIFIED, VERIFIED, verify_input
-from .summary import BatchSummary
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "ERROR",
-    "NOT_VERIFIED",
-    "VERIFIED",
-    "BatchOptions",
-    "BatchSummary",
-    "ChunkSizer",
-    "InlineEngine",
-    "InputRef",
-    "PoolEngine",
-    "VerificationContext",
-    "WorkerLost",
-    "context_for",
-    "discover",
-    "make_engine",
-    "read_results",
-    "run_batch",
-    "verify_input",
-    "verify_many",
-]
+# Loaded on first use, so that registering `perseus verify-batch` costs the other commands nothing.
+_EXPORTS = {
+    "BatchOptions": "context",
+    "VerificationContext": "context",
+    "context_for": "context",
+    "ChunkSizer": "driver",
+    "make_engine": "driver",
+    "read_results": "driver",
+    "run_batch": "driver",
+    "verify_many": "driver",
+    "InlineEngine": "engines",
+    "PoolEngine": "engines",
+    "WorkerLost": "engines",
+    "InputRef": "inputs",
+    "discover": "inputs",
+    "ERROR": "records",
+    "NOT_VERIFIED": "records",
+    "VERIFIED": "records",
+    "verify_input": "records",
+    "BatchSummary": "summary",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'perseus.verifier.batch' has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
