@@ -214,11 +214,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="List every JSON-LD context the verifier trusts: URL, sha256 and file path, tab-separated.",
     )
     listing.set_defaults(run=_cmd_contexts)
+    from .batch.cli import register as register_batch  # `verify-batch` (its heavy imports wait until it runs)
+
+    register_batch(commands)
 
 
 # -- entry point -------------------------------------------------------------------------------------------
 
-_OWN_COMMANDS = {"verify", "contexts"}
+_OWN_COMMANDS = {"verify", "verify-batch", "contexts"}
 
 
 def _plugins() -> list[Callable[[Any], None]]:
