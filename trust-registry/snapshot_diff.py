@@ -59,8 +59,8 @@ def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
             r = br[k]
             lines.append(f"  + {name} was granted {_short(r.get('role'))} from {r.get('validFrom')}"
                          f"{' until ' + r['validUntil'] if r.get('validUntil') else ''}")
-        for k in sorted(set(ar) & set(br)):
-            old_r, new_r = ar[k], br[k]
+        for k in sorted(set(br)):
+            old_r, new_r = ar.get(k, {"history": br[k].get("history", [])[:1], "validUntil": br[k].get("validUntil")}), br[k]
             if old_r.get("validUntil") != new_r.get("validUntil"):
                 lines.append(f"  ~ {name}'s {_short(new_r.get('role'))} role now ends at {new_r.get('validUntil') or 'no set time'}")
             for event in new_r.get("history", [])[len(old_r.get("history", [])):]:
