@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,8 +52,10 @@ class RegistryStore:
     """The registry over one database. `signer` is the operator's key: every change publishes a snapshot."""
 
     def __init__(self, url: str, *, signer: SecretKey | None = None, settings: RegistrySettings | None = None,
-                 schema: str | None = None, engine: Engine | None = None) -> None:
+                 schema: str | None = None, engine: Engine | None = None, clock: Callable[[], datetime] = utc_now) -> None:
+        """`clock` gives "now" for snapshot and audit times (a fixed clock makes the worked example reproducible)."""
         self.engine = engine or open_engine(url, schema=schema)
+        self.clock = clock
         t.migrate(self.engine)
         self.signer = signer
         self._settings = settings
@@ -99,7 +101,7 @@ class RegistryStore:
             with write_transaction(self.engine) as c:
                 yield c
                 sequence = self._publish(c)
-                c.execute(t.audit.insert().values(at=format_datetime(utc_now()), actor=actor or "unknown", action=action,
+                c.execute(t.audit.insert().values(at=format_datetime(self.clock()), actor=actor or "unknown", action=action,
                                                   target=target, reason=reason.strip(), detail=json.dumps(dict(detail), default=str),
                                                   snapshot=sequence))
         except IntegrityError as exc:
@@ -120,7 +122,7 @@ class RegistryStore:
             if c.execute(select(t.entities.c.id).where(t.entities.c.id == entity_id)).first() is not None:
                 raise ConflictError(f"the entity {entity_id!r} is already in the registry")
             c.execute(t.entities.insert().values(id=entity_id, legal_name=legal_name, assurance_level=assurance_level,
-                                                 created_at=format_datetime(utc_now())))
+                                                 created_at=format_datetime(self.clock())))
             for did, valid_from, document in dids:
                 self._insert_did(c, entity_id, did, valid_from, None, document, None)
 
@@ -213,7 +215,7 @@ class RegistryStore:
             pk = c.execute(t.roles.insert().values(entity_id=entity_id, framework=framework, role=role, valid_from=_text(valid_from),
                                                    valid_until=_text(valid_until))).inserted_primary_key[0]
             c.execute(t.role_events.insert().values(role_pk=pk, status="active", effective_from=_text(valid_from), reason=reason.strip(),
-                                                    recorded_at=format_datetime(utc_now())))
+                                                    recorded_at=format_datetime(self.clock())))
 
     def _current_role(self, c: Connection, entity_id: str, framework: str, role: str) -> Any:
         rows = self._roles(c, entity_id, framework, role)
@@ -230,7 +232,7 @@ class RegistryStore:
                           {"framework": framework, "role": role, "from": _text(effective)}) as c:
             row = self._current_role(c, entity_id, framework, role)
             c.execute(t.role_events.insert().values(role_pk=row.pk, status=status, effective_from=_text(effective), reason=reason.strip(),
-                                                    recorded_at=format_datetime(utc_now())))
+                                                    recorded_at=format_datetime(self.clock())))
 
     def end_role(self, entity_id: str, framework: str, role: str, *, at: datetime, actor: str, reason: str) -> None:
         """The role ends at `at` (not for cause): what was signed before keeps verifying."""
@@ -245,14 +247,14 @@ class RegistryStore:
         with self._change(actor, action, self.settings.registry, reason, {"changes": len(changes)}) as c:
             for kind, values in changes:
                 if kind == "entity":
-                    c.execute(t.entities.insert().values(**values, created_at=format_datetime(utc_now())))
+                    c.execute(t.entities.insert().values(**values, created_at=format_datetime(self.clock())))
                 elif kind == "entity-update":
                     c.execute(t.entities.update().where(t.entities.c.id == values["id"]).values(
                         legal_name=values["legal_name"], assurance_level=values["assurance_level"]))
                 elif kind == "grant":
                     pk = c.execute(t.roles.insert().values(**values)).inserted_primary_key[0]
                     c.execute(t.role_events.insert().values(role_pk=pk, status="active", effective_from=values["valid_from"],
-                                                            reason=reason, recorded_at=format_datetime(utc_now())))
+                                                            reason=reason, recorded_at=format_datetime(self.clock())))
                 elif kind == "end-role":
                     c.execute(t.roles.update().where(t.roles.c.pk == values["pk"]).values(valid_until=values["valid_until"]))
                 else:
@@ -318,7 +320,7 @@ class RegistryStore:
     def _publish(self, c: Connection) -> int:
         settings = self.settings
         last = c.execute(select(t.snapshots.c.sequence, t.snapshots.c.document).order_by(t.snapshots.c.sequence.desc()).limit(1)).first()
-        now = utc_now().replace(microsecond=0)
+        now = self.clock().replace(microsecond=0)
         document: dict[str, Any] = {
             "@context": SNAPSHOT_CONTEXT,
             "type": SNAPSHOT_TYPE,
