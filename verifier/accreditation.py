@@ -31,7 +31,7 @@ from .errors import PerseusError
 from .registry_snapshot import RegistrySnapshot, problem
 from .result import CheckResult, ProblemDetail
 
-__all__ = ["Decision", "FrameworkRoles", "accreditation_check", "decide", "default_frameworks"]
+__all__ = ["Decision", "FrameworkRoles", "accreditation_check", "decide", "decide_role", "default_frameworks"]
 
 CREATED_IS_A_CLAIM = "the proof's created time is the signer's own claim; nothing in the credential timestamps it independently"
 
@@ -202,34 +202,55 @@ def decide(
     why_key = key_problem(identifier, verification_method if "#" in verification_method else None, at)
     if why_key is not None:
         return Decision(False, "REGISTRY_KEY_NOT_VALID", f"{name} is in the registry, but {why_key}", entity_id)
+    return decide_role(entity, [(f, n[0], n[1]) for f, n in needs], at, frameworks=configured, needed_by=", ".join(types))
+
+
+def decide_role(
+    entity: Mapping[str, Any],
+    needs: list[tuple[str, str, tuple[str, ...]]],
+    at: datetime,
+    *,
+    frameworks: Mapping[str, FrameworkRoles] | None = None,
+    needed_by: str = "",
+    time_label: str = "the proof's time",
+) -> Decision:
+    """Did `entity` hold one of the roles `needs` lists — (framework, role name, accepted URLs) — at `at`,
+    not suspended or revoked then? (The TRQP service asks this directly, for a member URL and a role.)"""
+    configured = frameworks if frameworks is not None else default_frameworks()
+    entity_id, name = entity.get("id"), entity.get("legalName") or entity.get("id")
+    when = format_datetime(at)
+
+    def framework_name(f: str) -> str:
+        return configured[f].name if f in configured else f
+
     held = []
-    for f, (role_name, urls) in needs:
+    for f, role_name, urls in needs:
         for role in entity.get("roles") or ():
             if isinstance(role, dict) and role.get("framework") == f and role.get("role") in urls:
                 held.append((f, role_name, role))
     if not held:
-        f, (role_name, urls) = needs[0]
+        f, role_name, urls = needs[0]
         other = sorted({str(r.get("role")).rsplit("/", 1)[-1] for r in entity.get("roles") or () if isinstance(r, dict)})
         return Decision(False, "REGISTRY_ROLE_NEVER_HELD",
-                        f"{name} never held the {role_name} role ({' or '.join(u.rsplit('/', 1)[-1] for u in urls)}) in {configured[f].name}, "
-                        f"which a {', '.join(types)} needs" + (f"; its roles: {', '.join(other)}" if other else ""), entity_id, f)
+                        f"{name} never held the {role_name} role ({' or '.join(u.rsplit('/', 1)[-1] for u in urls)}) in {framework_name(f)}"
+                        + (f", which a {needed_by} needs" if needed_by else "") + (f"; its roles: {', '.join(other)}" if other else ""), entity_id, f)
     failures: list[Decision] = []
     for f, role_name, role in held:
         role_url = role.get("role")
         if _within(role, at):
             status, entry = _status_at(role, at)
             if status == "active":
-                return Decision(True, "", f"{name} held the {role_url.rsplit('/', 1)[-1]} role in {configured[f].name} at {when}",
+                return Decision(True, "", f"{name} held the {role_url.rsplit('/', 1)[-1]} role in {framework_name(f)} at {when}",
                                 entity_id, f, role_url)
             reason = f" ({entry.get('reason')})" if entry and entry.get("reason") else ""
             code = "REGISTRY_ROLE_REVOKED" if status == "revoked" else "REGISTRY_ROLE_SUSPENDED"
             failures.append(Decision(False, code, f"{name}'s {role_url.rsplit('/', 1)[-1]} role was {status} from "
-                                     f"{entry.get('from') if entry else '?'}{reason}, which covers the proof's time {when}", entity_id, f, role_url))
+                                     f"{entry.get('from') if entry else '?'}{reason}, which covers {time_label} {when}", entity_id, f, role_url))
             continue
         start = _t(role.get("validFrom"))
         if start is not None and at < start:
             failures.append(Decision(False, "REGISTRY_ROLE_NOT_YET_GRANTED", f"{name} was granted the {role_url.rsplit('/', 1)[-1]} role "
-                                     f"from {role.get('validFrom')}, after the proof's time {when}", entity_id, f, role_url))
+                                     f"from {role.get('validFrom')}, after {time_label} {when}", entity_id, f, role_url))
         else:
             # A revocation for cause voids from its time on, even past the role's end.
             status, entry = _status_at(role, at)
@@ -239,7 +260,7 @@ def decide(
                                          f"{entry.get('from') if entry else '?'}{reason}", entity_id, f, role_url))
                 continue
             failures.append(Decision(False, "REGISTRY_ROLE_ENDED", f"{name}'s {role_url.rsplit('/', 1)[-1]} role ended at "
-                                     f"{role.get('validUntil')}, before the proof's time {when}", entity_id, f, role_url))
+                                     f"{role.get('validUntil')}, before {time_label} {when}", entity_id, f, role_url))
     order = ["REGISTRY_ROLE_REVOKED", "REGISTRY_ROLE_SUSPENDED", "REGISTRY_ROLE_ENDED", "REGISTRY_ROLE_NOT_YET_GRANTED"]
     failures.sort(key=lambda d: order.index(d.code))
     return failures[0]

@@ -130,3 +130,20 @@ def test_help_everywhere(capsys) -> None:
             build_parser().parse_args([*path, "--help"])
         assert exit_info.value.code == 0
         assert "usage: perseus " + " ".join(path) in capsys.readouterr().out
+
+
+def test_import_ib1_from_the_command_line(tmp_path, capsys) -> None:
+    d = tmp_path / "reg"
+    assert run(capsys, "registry", "init", "--dir", str(d), "--registry", "https://registry.example/s", "--framework", "sandbox")[0] == 0
+    data = Path(__file__).parent / "data"
+    code, out, _ = run(capsys, "registry", "import-ib1", str(data / "ib1-members-with-role-2025-01.json"), "--dir", str(d),
+                       "--role", "energy-data-provider", "--at", "2025-01-15", "--dry-run")
+    assert code == 0 and "dry run" in out and "added Brightgrid Data Services Ltd" in out
+    assert "0 entities" in run(capsys, "registry", "show", "--dir", str(d))[1]
+    assert run(capsys, "registry", "import-ib1", str(data / "ib1-members-with-role-2025-01.json"), "--dir", str(d),
+               "--role", "energy-data-provider", "--at", "2025-01-15")[0] == 0
+    code, out, _ = run(capsys, "registry", "import-ib1", str(data / "ib1-members-with-role-2025-02.json"), "--dir", str(d),
+                       "--role", "energy-data-provider", "--at", "2025-02-15")
+    assert "ended energy-data-provider of https://directory.core.sandbox.trust.ib1.org/m/f3n9wd at 2025-02-15T00:00:00Z" in out
+    out = run(capsys, "registry", "show", "https://directory.core.sandbox.trust.ib1.org/m/f3n9wd", "--dir", str(d))[1]
+    assert "until 2025-02-15T00:00:00Z" in out
