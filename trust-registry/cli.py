@@ -327,7 +327,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         from .service.server import serve
     except ImportError as exc:
         raise UsageError(f"the registry service needs the 'registry' extra (pip install 'perseus-credentials[registry]'): {exc}") from None
-    return serve(_home(args), host=args.host, port=args.port, tokens=args.token)
+    if args.workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    return serve(_home(args), host=args.host, port=args.port, tokens=args.token, workers=args.workers)
 
 
 # -- parser ------------------------------------------------------------------------------------------------
@@ -486,6 +488,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                        "/snapshots/{sequence}, and the admin API (bearer tokens).")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8090)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (each answers from the same database)")
     p.add_argument("--token", action="append", metavar="TOKEN",
                    help="an admin bearer token (repeatable; default: $PERSEUS_REGISTRY_TOKENS, comma-separated, else one generated into DIR/admin-token)")
     p.add_argument("--dir", metavar="DIR", help="the registry's directory")

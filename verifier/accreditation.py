@@ -119,6 +119,12 @@ _TITLES = {
 _parse_cache: dict[str, datetime] = {}
 
 
+@lru_cache(maxsize=4096)
+def _fmt(at: datetime) -> str:
+    """A time as the messages show it (cached: a batch job asks about the same few proof times)."""
+    return format_datetime(at)
+
+
 def _t(value: Any) -> datetime | None:
     """A snapshot time (cached: the same few strings recur across decisions)."""
     if value is None:
@@ -149,7 +155,7 @@ def _status_at(role: Mapping[str, Any], at: datetime) -> tuple[str, Mapping[str,
 
 def key_problem(identifier: Mapping[str, Any], method: str | None, at: datetime) -> str | None:
     """Why the key was not valid at `at`, or None when it was."""
-    when = format_datetime(at)
+    when = _fmt(at)
     revoked = _t(identifier.get("revokedFrom"))
     if revoked is not None and at >= revoked:
         return f"its key {identifier.get('did')} was revoked with effect from {identifier['revokedFrom']}, before the proof's time {when}"
@@ -185,7 +191,7 @@ def decide(
     configured = frameworks if frameworks is not None else default_frameworks()
     did = verification_method.split("#", 1)[0]
     found = snapshot.lookup(did)
-    when = format_datetime(at)
+    when = _fmt(at)
     if found is None:
         return Decision(False, "REGISTRY_ENTITY_NOT_FOUND",
                         f"the signing key {did} belongs to no entity in the {snapshot.label()}: the issuer is not accredited there")
@@ -218,7 +224,7 @@ def decide_role(
     not suspended or revoked then? (The TRQP service asks this directly, for a member URL and a role.)"""
     configured = frameworks if frameworks is not None else default_frameworks()
     entity_id, name = entity.get("id"), entity.get("legalName") or entity.get("id")
-    when = format_datetime(at)
+    when = _fmt(at)
 
     def framework_name(f: str) -> str:
         return configured[f].name if f in configured else f

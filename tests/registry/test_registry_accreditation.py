@@ -293,3 +293,33 @@ def test_fast_canonical_json_is_rfc8785(document: dict) -> None:
             canonical_json(document)
         return
     assert canonical_json(document) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), json_values, max_size=5))
+def test_fast_canonical_json_without_orjson_is_rfc8785(document: dict) -> None:
+    import perseus.verifier.registry_snapshot as module
+
+    saved, module._orjson = module._orjson, None
+    try:
+        try:
+            expected = rfc8785.dumps(document)
+        except Exception:
+            with pytest.raises(Exception):
+                canonical_json(document)
+            return
+        assert canonical_json(document) == expected
+    finally:
+        module._orjson = saved
+
+
+def test_snapshot_with_floats_and_astral_text_still_verifies(operator: Party, edp: Party) -> None:
+    ent = entity(edp, EDP_ID, [role()], name="Ünïcode 🌿 Energy Ltd")
+    ent["score"] = 1.5e21  # JCS writes 1.5e+21; a fast serializer might not: the verifier must retry with rfc8785
+    snap = snapshot(operator, [ent])
+    registry = load_snapshot(json.dumps(snap), trust_anchor=operator.did, now=NOW)
+    assert registry.usable, registry.problems
+    assert registry.digest == snapshot_digest(snap)
+    tampered = json.loads(json.dumps(snap))
+    tampered["entities"][0]["score"] = 1.6e21
+    assert not load_snapshot(json.dumps(tampered), trust_anchor=operator.did, now=NOW).usable

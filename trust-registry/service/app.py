@@ -37,7 +37,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from perseus.verifier.accreditation import decide_role, default_frameworks, key_problem
 from perseus.verifier.dates import format_datetime, parse_datetime, utc_now
 from perseus.verifier.errors import PerseusError, error_type_url
-from perseus.verifier.registry_snapshot import SNAPSHOT_CONTEXT, RegistrySnapshot, TrustAnchor, load_snapshot, sign_snapshot
+from perseus.verifier.registry_snapshot import (
+    SNAPSHOT_CONTEXT,
+    RegistrySnapshot,
+    TrustAnchor,
+    canonical_json,
+    load_snapshot,
+    sign_snapshot,
+)
 
 from ..errors import InvalidInputError, RegistryError
 from ..storage.store import RegistryStore
@@ -78,11 +85,13 @@ class SnapshotCache:
         with self._lock:
             if not force and time.monotonic() - self._checked < self.ttl and self.snapshot is not None:
                 return
-            latest = self.store.latest_snapshot_text()
+            sequence = self.store.latest_sequence()
             self._checked = time.monotonic()
-            if latest is None:
+            if sequence is None:
                 raise Problem(503, "REGISTRY_NO_SNAPSHOT", "the registry has published no snapshot yet; run `perseus registry init`")
-            if latest[0] != self.sequence:
+            if sequence != self.sequence:
+                latest = self.store.snapshot_text(sequence)
+                assert latest is not None
                 # Never stale for the operator itself: its own database is the authority.
                 loaded = load_snapshot(latest[2], trust_anchor=self.anchor, now=parse_datetime(json.loads(latest[2])["issued"]))
                 if not loaded.usable:
@@ -192,7 +201,7 @@ def create_app(store: RegistryStore, *, tokens: Mapping[str, str], answer_ttl: t
         if answer[2]:
             response["code"] = answer[2]
         signed = sign_snapshot(response, signer, created=evaluated)
-        return JSONResponse(signed, headers={"Cache-Control": "no-store"})
+        return Response(canonical_json(signed), media_type="application/json", headers={"Cache-Control": "no-store"})
 
     def _evaluate(snapshot: RegistrySnapshot, entity_id: str, authority: str, action: str, resource: str, at: datetime) -> tuple[bool, str, str]:
         if action != "issue":

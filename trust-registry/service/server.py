@@ -34,16 +34,22 @@ def load_tokens(home: RegistryHome, given: Sequence[str] | None) -> dict[str, st
     return tokens
 
 
-def serve(home: RegistryHome, *, host: str = "127.0.0.1", port: int = 8090, tokens: Sequence[str] | None = None) -> int:
-    import uvicorn
-
+def build_app() -> object:
+    """The app for uvicorn's worker processes (``--workers N``): the home directory and tokens come from
+    the environment `serve` sets, so every worker opens the same database and knows the same tokens."""
     from .app import create_app
 
-    store = home.open()
-    app = create_app(store, tokens=load_tokens(home, tokens))
-    sys.stderr.write(f"perseus registry: serving {store.settings.registry} on http://{host}:{port} (admin token in {home.path / 'admin-token'} unless given)\n")
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
-    finally:
-        store.close()
+    home = RegistryHome.at(os.environ.get("PERSEUS_REGISTRY_DIR"))
+    return create_app(home.open(), tokens=load_tokens(home, None))
+
+
+def serve(home: RegistryHome, *, host: str = "127.0.0.1", port: int = 8090, tokens: Sequence[str] | None = None, workers: int = 1) -> int:
+    import uvicorn
+
+    known = load_tokens(home, tokens)
+    home.open(signing=True).close()  # fail here, with one sentence, if the registry or its key is unusable
+    os.environ["PERSEUS_REGISTRY_DIR"] = str(home.path.resolve())
+    os.environ["PERSEUS_REGISTRY_TOKENS"] = ",".join(f"{token}={name}" for token, name in known.items())
+    sys.stderr.write(f"perseus registry: serving on http://{host}:{port} with {workers} worker(s)\n")
+    uvicorn.run("perseus.registry.service.server:build_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
     return 0

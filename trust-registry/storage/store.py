@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from perseus.verifier.dates import format_datetime, utc_now
 from perseus.verifier.errors import PerseusError
 from perseus.verifier.keys import SecretKey
-from perseus.verifier.registry_snapshot import SNAPSHOT_CONTEXT, SNAPSHOT_TYPE, sign_snapshot, snapshot_digest
+from perseus.verifier.registry_snapshot import SNAPSHOT_CONTEXT, SNAPSHOT_TYPE, canonical_json, sign_snapshot, snapshot_digest
 
 from ..errors import ConflictError, InvalidInputError, NotFoundError
 from . import schema as t
@@ -336,7 +336,7 @@ class RegistryStore:
         assert self.signer is not None
         signed = sign_snapshot(document, self.signer, created=now)
         c.execute(t.snapshots.insert().values(sequence=document["sequence"], issued=document["issued"], next_update=document["nextUpdate"],
-                                              digest=snapshot_digest(signed), document=json.dumps(signed, ensure_ascii=False)))
+                                              digest=snapshot_digest(signed), document=canonical_json(signed).decode("utf-8")))
         return int(document["sequence"])
 
     def publish(self, *, actor: str, reason: str = "scheduled refresh") -> dict[str, Any]:
@@ -351,6 +351,11 @@ class RegistryStore:
             row = c.execute(select(t.snapshots.c.sequence, t.snapshots.c.digest, t.snapshots.c.document)
                             .order_by(t.snapshots.c.sequence.desc()).limit(1)).first()
         return None if row is None else (row.sequence, row.digest, row.document)
+
+    def latest_sequence(self) -> int | None:
+        """The newest snapshot's sequence number (cheap: replicas poll it to notice each other's changes)."""
+        with translate_errors(), self.engine.connect() as c:
+            return c.execute(select(func.max(t.snapshots.c.sequence))).scalar_one_or_none()
 
     def snapshot_text(self, sequence: int) -> tuple[int, str, str] | None:
         with translate_errors(), self.engine.connect() as c:
