@@ -323,3 +323,17 @@ def test_snapshot_with_floats_and_astral_text_still_verifies(operator: Party, ed
     tampered = json.loads(json.dumps(snap))
     tampered["entities"][0]["score"] = 1.6e21
     assert not load_snapshot(json.dumps(tampered), trust_anchor=operator.did, now=NOW).usable
+
+
+def test_a_malformed_entity_makes_the_snapshot_unusable(operator: Party, edp: Party) -> None:
+    snap = snapshot(operator, [entity(edp, EDP_ID, [role()]), "not an entity"])  # type: ignore[list-item]
+    registry = load_snapshot(snap, trust_anchor=operator.did, now=NOW)
+    assert [p.code for p in registry.problems] == ["REGISTRY_SNAPSHOT_MALFORMED"] and "entity 2" in registry.problems[0].detail
+    result = verify_credential(consumption_credential(edp, SIGNED_AT), registry=registry, now=NOW)
+    assert not result.verified
+
+
+def test_a_credential_signed_after_the_snapshot_says_so(operator: Party, edp: Party) -> None:
+    snap = snapshot(operator, [entity(edp, EDP_ID, [role()])])
+    _, acc = check(operator, consumption_credential(edp, "2024-06-01T06:00:00Z"), snap)
+    assert acc.outcome == "passed" and "after the snapshot was issued" in acc.details["note"]

@@ -147,3 +147,13 @@ def test_import_ib1_from_the_command_line(tmp_path, capsys) -> None:
     assert "ended energy-data-provider of https://directory.core.sandbox.trust.ib1.org/m/f3n9wd at 2025-02-15T00:00:00Z" in out
     out = run(capsys, "registry", "show", "https://directory.core.sandbox.trust.ib1.org/m/f3n9wd", "--dir", str(d))[1]
     assert "until 2025-02-15T00:00:00Z" in out
+
+
+def test_trust_anchor_from_the_environment(registry_dir: Path, tmp_path, capsys, monkeypatch, edp: Party) -> None:
+    snap = tmp_path / "snap.json"
+    assert run(capsys, "registry", "snapshot", "--dir", str(registry_dir), "-o", str(snap))[0] == 0
+    credential = tmp_path / "credential.json"
+    credential.write_text(json.dumps(consumption_credential(edp, "2024-05-01T00:00:00Z")))
+    monkeypatch.setenv("PERSEUS_REGISTRY_TRUST_ANCHOR", anchor(registry_dir))
+    code, out, _ = run(capsys, "verify", str(credential), "--registry", str(snap))
+    assert code == 0 and "[ok  ] accreditation" in out
