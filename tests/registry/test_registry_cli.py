@@ -9,7 +9,7 @@ import pytest
 
 from perseus.verifier.cli import build_parser, main
 
-from conftest import Party, consumption_credential
+from registry_helpers import Party, consumption_credential, edp, make_party, operator  # noqa: F401 (fixtures)
 
 EDP_ID = "https://directory.core.trust.ib1.org/m/example-edp"
 

@@ -14,7 +14,7 @@ from perseus.registry.service.app import create_app
 from perseus.registry.storage.store import RegistrySettings, RegistryStore
 from perseus.verifier.registry_snapshot import RegistryState, load_snapshot, snapshot_digest
 
-from conftest import CORE, EDP_ROLE, Party
+from registry_helpers import CORE, EDP_ROLE, Party, edp, make_party, operator  # noqa: F401 (fixtures)
 
 EDP_ID = "https://directory.core.trust.ib1.org/m/example-edp"
 ADMIN = {"Authorization": "Bearer s3cret"}

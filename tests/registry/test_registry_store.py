@@ -17,7 +17,7 @@ from perseus.registry.storage.store import RegistrySettings, RegistryStore
 from perseus.verifier.registry_snapshot import RegistryState, load_snapshot, verify_chain
 from perseus.verifier.verify import verify_credential
 
-from conftest import CORE, EDP_ROLE, Party, consumption_credential, utc
+from registry_helpers import CORE, EDP_ROLE, Party, consumption_credential, utc, edp, make_party, operator  # noqa: F401 (fixtures)
 
 DATA = Path(__file__).parent / "data"
 SANDBOX = "https://registry.core.sandbox.trust.ib1.org/trust-framework"
