@@ -20,7 +20,7 @@ import argparse
 import json
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from perseus.registry.operator_key import read_operator_key, trust_anchor_of

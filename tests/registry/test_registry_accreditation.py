@@ -25,7 +25,7 @@ from perseus.verifier.registry_snapshot import (
 )
 from perseus.verifier.verify import verify_credential
 
-from registry_helpers import CAP_ROLE, CORE, NEW_EDP_ROLE, Party, consumption_credential, entity, role, snapshot, utc, edp, make_party, operator  # noqa: F401 (fixtures)
+from registry_helpers import CAP_ROLE, NEW_EDP_ROLE, Party, consumption_credential, entity, role, snapshot, utc, edp, make_party, operator  # noqa: F401 (fixtures)
 
 NOW = utc("2024-06-01T12:00:00Z")
 SIGNED_AT = "2024-05-01T09:00:00Z"
