@@ -113,6 +113,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         checks = parse_checks(args.checks)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.checks is None:
+        checks.add("accreditation")  # with no --registry the report says it was not checked
+    registry, registry_state = _load_registry(args)
     document = read_json(args.file, "credential")
     # As bytes (checked to be JSON): a relatedResource digestSRI covers an input's bytes as published.
     inputs = [read_json_bytes(path, "input credential") for path in args.input or []]
@@ -132,12 +135,41 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         status_lists=status_lists,
         status_client=client,
         status_max_age=args.status_max_age,
+        registry=registry,
+        registry_framework=args.registry_framework,
     )
+    if registry is not None and registry.usable and registry_state is not None:
+        registry_state.accept(registry)
+        try:
+            registry_state.save(args.registry_state)
+        except OSError as exc:
+            raise UsageError(f"cannot write registry state file {args.registry_state!r}: {exc.strerror}") from None
     if args.json:
         sys.stdout.write(dump_json(result.to_json()) + "\n")
     else:
         sys.stdout.write(result.report() + "\n")
     return EXIT_OK if result.verified else EXIT_NOT_VERIFIED
+
+
+def _load_registry(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The trust registry snapshot of --registry, checked against the trust anchor and the state file."""
+    if args.registry is None:
+        for option in ("trust_anchor", "registry_state"):
+            if getattr(args, option):
+                raise UsageError(f"--{option.replace('_', '-')} needs --registry SNAPSHOT")
+        return None, None
+    import os
+
+    from .registry_snapshot import RegistryState, SnapshotError, TrustAnchor, load_snapshot
+
+    text = read_text(args.registry, "registry snapshot")
+    anchor_text = args.trust_anchor or os.environ.get("PERSEUS_REGISTRY_TRUST_ANCHOR")
+    try:
+        anchor = TrustAnchor.parse(anchor_text.split(",")) if anchor_text else None
+        state = RegistryState.load(args.registry_state) if args.registry_state else None
+    except SnapshotError as exc:
+        raise UsageError(exc.message) from None
+    return load_snapshot(text, trust_anchor=anchor, grace=args.registry_grace, state=state), state
 
 
 def _cmd_contexts(args: argparse.Namespace) -> int:
@@ -205,6 +237,36 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         type=_duration,
         metavar="AGE",
         help="fail a status list older than AGE, e.g. 30m, 6h, 2d (default: only its own validUntil)",
+    )
+    verify.add_argument(
+        "--registry",
+        metavar="SNAPSHOT",
+        help="a signed trust-registry snapshot: also check that the signer was accredited for this credential "
+        "type when it signed (the accreditation check)",
+    )
+    verify.add_argument(
+        "--trust-anchor",
+        metavar="KEY",
+        help="the registry operator's key that must have signed the snapshot: a did:key, a Multikey value or a key "
+        "file with publicKeyMultibase; comma-separate several (default: PERSEUS_REGISTRY_TRUST_ANCHOR)",
+    )
+    verify.add_argument(
+        "--registry-state",
+        metavar="FILE",
+        help="remember the last snapshot accepted in FILE and refuse an older one (rollback) or one that does "
+        "not follow it (broken chain); created on first use",
+    )
+    verify.add_argument(
+        "--registry-grace",
+        type=_duration,
+        default=timedelta(0),
+        metavar="AGE",
+        help="accept a snapshot up to AGE past its nextUpdate, e.g. 6h or 2d (default: none)",
+    )
+    verify.add_argument(
+        "--registry-framework",
+        metavar="URL",
+        help="the trust framework whose roles count (default: every framework the snapshot covers)",
     )
     verify.add_argument("--json", action="store_true", help="print the result as JSON (top-level boolean 'verified')")
     verify.set_defaults(run=_cmd_verify)

@@ -17,7 +17,11 @@ Checks (names as used by `--checks` and the VC API):
   (``status_client=...``, `--fetch-status`); the result states how fresh each list is;
 * ``shape``    — a Perseus credential has its type's shape (on request: ``shapes=True``, `--shapes`);
 * ``connectedness`` — every credential it links to (``relatedResource``) was given, matches its digest
-  and verifies in turn (the inputs are passed as ``inputs=[...]``, `--input FILE`).
+  and verifies in turn (the inputs are passed as ``inputs=[...]``, `--input FILE`);
+* ``accreditation`` — the key of a verified proof belonged, at the proof's ``created`` time, to an entity
+  the trust registry accredits for the role this credential type needs (``registry=`` a loaded
+  `RegistrySnapshot`, `--registry FILE`). On by default when a registry is given; asked for without one,
+  it is reported as not checked. did:web DIDs resolve through the snapshot's DID documents.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from .result import CheckResult, ProblemDetail, VerificationResult
 from .status import HttpGet, status_check, status_check_online
 from .suites import LEGACY_PROOF_TYPES, SUITES, proof_suite_name
 
-CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness")
+CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation")
 DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness")
 
 
@@ -65,6 +69,9 @@ def verify_credential(
     status_lists: Sequence[Any] | Mapping[str, Any] = (),
     status_client: HttpGet | None = None,
     status_max_age: timedelta | None = None,
+    registry: Any = None,
+    registry_frameworks: Any = None,
+    registry_framework: str | None = None,
     _depth: int = 0,
     _seen: frozenset[str] = frozenset(),
 ) -> VerificationResult:
@@ -77,6 +84,13 @@ def verify_credential(
     wanted = parse_checks(checks)
     if shapes:
         wanted.add("shape")
+    # -- trust registry (accreditation): on by default with a registry; did:web resolves through it.
+    if registry is not None:
+        if checks is None:
+            wanted.add("accreditation")
+        if registry.usable:
+            loader = loader.with_did_resolver("web", registry.resolve_did)
+    # -- end trust registry
     now = now or utc_now()
     expect = expect or ProofExpectations(now=now)
     result = VerificationResult(document=document)
@@ -85,7 +99,7 @@ def verify_credential(
         result.add(CheckResult("format", "failed", "not a JSON object", problems))
         return result
     fetching = status_client is not None and "status" in wanted and document.get("credentialStatus") is not None
-    outcomes = verify_proofs(document, loader=loader, expect=expect) if wanted & {"proof", "issuer"} or fetching else []
+    outcomes = verify_proofs(document, loader=loader, expect=expect) if wanted & {"proof", "issuer", "accreditation"} or fetching else []
     form_errors: list[PerseusError] = [o.form_error for o in outcomes if o.form_error is not None]
     if not any(isinstance(o.proof, dict) and str(o.proof.get("cryptosuite", "")).find("rdfc") >= 0 for o in outcomes):
         # Proofs over RDF already expanded the document strictly; otherwise do it here, so that a
@@ -113,7 +127,7 @@ def verify_credential(
     if form_errors:
         # Its JSON is not the form whose keys name what the proof covers: reading dates, status entries or
         # links from it could read something other than what was signed, so those checks do not run.
-        for name in ("validity", "status", "shape", "connectedness"):
+        for name in ("validity", "status", "shape", "connectedness", "accreditation"):
             if name in wanted:
                 result.add(CheckResult(name, "skipped", "not checked: the credential is not in plain JSON-LD form (see format)"))
         return result
@@ -138,11 +152,21 @@ def verify_credential(
         def verify_input(credential: Any, depth: int, seen: frozenset[str]) -> tuple[bool, list[ProblemDetail]]:
             inner = verify_credential(
                 credential, loader=loader, checks=wanted, now=now, inputs=pool, status_lists=status_lists,
-                status_client=status_client, status_max_age=status_max_age, _depth=depth, _seen=seen,
+                status_client=status_client, status_max_age=status_max_age, registry=registry,
+                registry_frameworks=registry_frameworks, registry_framework=registry_framework, _depth=depth, _seen=seen,
             )
             return inner.verified, inner.errors
 
         result.add(connectedness_check(document, pool, loader=loader, verify_input=verify_input, depth=_depth, seen=_seen))
+    if "accreditation" in wanted:  # the trust registry's check (verifier/accreditation.py)
+        from .accreditation import accreditation_check, not_checked
+
+        if registry is None:
+            result.add(not_checked())
+        else:
+            result.add(
+                accreditation_check(document, outcomes, registry, frameworks=registry_frameworks, framework=registry_framework)
+            )
     return result
 
 
