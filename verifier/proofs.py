@@ -15,6 +15,7 @@ from typing import Any
 
 from .dates import format_datetime, parse_datetime, utc_now
 from .errors import JsonLdError, KeyFormatError, PerseusError, ProofError
+from .jsonvalue import check_json_value
 from .keys import KeyType, PublicKey, SecretKey
 from .loader import DocumentLoader
 from .multibase import decode_base58btc, encode_base58btc
@@ -130,6 +131,7 @@ def add_proof(
     """A copy of `document` with one more proof: a proof set, or a chain link when `previous_proof` is given."""
     if not isinstance(document, dict):
         raise ProofError("only a JSON object can be signed", code="PROOF_GENERATION_ERROR")
+    check_json_value(document)
     existing = proofs_of(document)
     previous = (
         _matching_proofs(existing, _previous_ids(previous_proof), code="PROOF_GENERATION_ERROR") if previous_proof is not None else []

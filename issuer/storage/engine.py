@@ -158,6 +158,7 @@ def _sqlite_engine(parsed: URL, schema: str | None, pool_size: int) -> tuple[Eng
     directory = os.path.dirname(os.path.abspath(database))
     if not os.path.isdir(directory):
         raise StorageUrlError(f"the directory {directory} for the SQLite database {database} does not exist; create it first")
+    _create_private_file(database)
     engine = create_engine(
         parsed.set(drivername="sqlite+pysqlite", query={}),
         pool_size=pool_size,
@@ -193,6 +194,21 @@ def _sqlite_engine(parsed: URL, schema: str | None, pool_size: int) -> tuple[Eng
     except ImportError:
         lock_path = None
     return engine, EngineInfo("sqlite", display, None, WriterQueue(lock_path))
+
+
+def _create_private_file(database: str) -> None:
+    """Create the SQLite database file readable by its owner only (0600), if it does not exist yet.
+
+    It holds customer energy data and the encrypted keys. SQLite creates the -wal and -shm files
+    with the database file's own mode, so creating this one 0600 keeps all three private — whereas
+    letting SQLite create it would give 0644 under the usual umask.
+    """
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StorageUrlError(f"cannot create the SQLite database {database}: {exc.strerror or exc}") from None
 
 
 def _postgres_engine(parsed: URL, schema: str | None, pool_size: int) -> tuple[Engine, EngineInfo]:
