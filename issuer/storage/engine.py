@@ -42,7 +42,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from .errors import StorageUnavailableError, StorageUrlError
+from .errors import InvalidIdError, StorageUnavailableError, StorageUrlError
 
 __all__ = ["EngineInfo", "WriterQueue", "build_engine", "translate_errors"]
 
@@ -272,6 +272,10 @@ def translate_errors(info: EngineInfo) -> Iterator[None]:
         raise StorageUnavailableError(f"cannot use the database {info.display_url}: {reason}") from None
     except exc.InterfaceError as error:
         raise StorageUnavailableError(f"cannot use the database {info.display_url}: {error.orig}") from None
+    except exc.DataError:
+        # A value the database cannot hold (PostgreSQL: a NUL in text). Ids are checked before they
+        # get here (store.py `_storable`); this keeps anything missed a 400, not a 500 and a traceback.
+        raise InvalidIdError("the database cannot store a value of this request (a NUL character, or a value out of range)") from None
     except exc.TimeoutError:
         raise StorageUnavailableError(
             f"no free connection to {info.display_url} within the pool timeout; the server is overloaded"
