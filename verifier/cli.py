@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ParsingError, PerseusError
+from .jsonvalue import json_value_problem
 
 EXIT_OK = 0
 EXIT_NOT_VERIFIED = 1
@@ -37,10 +39,19 @@ class UsageError(PerseusError):
 # -- helpers shared by every command ----------------------------------------------------------------------
 
 
+# What a command reads from one file or stdin, at most. A year of half-hourly readings signed is ~4 MB;
+# the bound keeps `perseus verify /dev/zero` (or a mistaken multi-gigabyte file) from exhausting memory.
+MAX_INPUT_CHARS = 64 * 1024 * 1024
+
+
 def read_text(path: str, what: str = "input", *, encoding: str = "utf-8") -> str:
-    """Read a text file (or stdin for "-"), turning every failure into one clear sentence."""
+    """Read a text file (or stdin for "-"), at most `MAX_INPUT_CHARS`, turning every failure into one clear sentence."""
     try:
-        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding=encoding)
+        if path == "-":
+            text = sys.stdin.read(MAX_INPUT_CHARS + 1)
+        else:
+            with open(path, encoding=encoding) as handle:
+                text = handle.read(MAX_INPUT_CHARS + 1)
     except FileNotFoundError:
         raise UsageError(f"{what} file {path!r} does not exist") from None
     except IsADirectoryError:
@@ -51,17 +62,40 @@ def read_text(path: str, what: str = "input", *, encoding: str = "utf-8") -> str
         raise ParsingError(f"{what} file {path!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise UsageError(f"{what} file {path!r} cannot be read: {exc.strerror}") from None
+    if len(text) > MAX_INPUT_CHARS:
+        raise UsageError(f"{what} {path!r} is larger than {MAX_INPUT_CHARS // (1024 * 1024)} MiB, more than any credential or input this command reads")
+    return text
 
 
-def read_json(path: str, what: str = "input") -> Any:
-    """Parse a JSON file (or stdin for "-"), turning every failure into one clear sentence."""
-    text = read_text(path, what)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json_text(text: str, what: str, path: str, **options: Any) -> Any:
+    """JSON text as a value, every failure one sentence: bad syntax, NaN or Infinity (Python's parser
+    would accept them), a number with more digits than Python converts, nesting too deep."""
     try:
-        return json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant, **options)
     except json.JSONDecodeError as exc:
         raise ParsingError(f"{what} {path!r} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise ParsingError(f"{what} {path!r} is nested too deeply to be a credential") from None
+    except ValueError as exc:  # a 5,000-digit integer (int → str limit), or NaN / Infinity
+        reason = str(exc) if "JSON number" in str(exc) else "a number has too many digits"
+        raise ParsingError(f"{what} {path!r} is not valid JSON here: {reason}") from None
+    # Python's parser turns an escaped lone surrogate ("\\ud800") into a str no UTF-8 output can hold.
+    problem = json_value_problem(value) if _SURROGATE_ESCAPE.search(text) else None
+    if problem is not None:
+        raise ParsingError(f"{what} {path!r} cannot be used: {problem}")
+    return value
+
+
+def read_json(path: str, what: str = "input") -> Any:
+    """Parse a JSON file (or stdin for "-"), turning every failure into one clear sentence."""
+    return parse_json_text(read_text(path, what), what, path)
 
 
 def write_output(text: str, path: str | None) -> None:
@@ -231,6 +265,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except MemoryError:
+        sys.stderr.write(f"perseus {args.command}: error: the input needs more memory than this machine has\n")
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - the last resort: a bug must still not print a traceback
+        # Exit 2 (not 1, which means "not verified"): nothing was decided about the input.
+        sys.stderr.write(f"perseus {args.command}: error: the input could not be processed ({type(exc).__name__}); this is a bug, please report it\n")
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -146,8 +146,10 @@ def _decimal(value: object, name: str) -> None:
 
 
 def _one_of(value: object, allowed: frozenset[str] | tuple[str, ...], name: str) -> None:
-    if value not in allowed:
-        raise InputDataError(f"{name} must be one of {', '.join(sorted(allowed))}, got {value!r}", location=name)
+    # A str check first: a list or object from a JSON input is unhashable, so `in` a frozenset would raise.
+    if not isinstance(value, str) or value not in allowed:
+        shown = repr(value) if isinstance(value, str) and len(value) <= 60 else f"a {type(value).__name__}"
+        raise InputDataError(f"{name} must be one of {', '.join(sorted(allowed))}, got {shown}", location=name)
 
 
 # ---------------------------------------------------------------------------------------------------
