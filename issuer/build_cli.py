@@ -419,6 +419,8 @@ def _cmd_tariff(args: argparse.Namespace) -> int:
 
     text = _read_text(args.input)
     document = parse_json_text(text, "tariff", args.input, parse_float=Decimal)
+    if not isinstance(document, dict):  # load_tariff would read a bare string as a file name
+        raise UsageError(f"tariff {args.input!r} must hold a JSON object, not {type(document).__name__}")
     if args.format == "perseus-tariff" and not (isinstance(document, dict) and document.get("format") == "perseus-tariff"):
         raise UsageError(f'{args.input}: --format perseus-tariff needs "format": "perseus-tariff" in the file')
     try:

@@ -50,7 +50,7 @@ def _previous_ids(value: Any) -> list[str]:
 
 
 def _matching_proofs(all_proofs: list[dict[str, Any]], ids: list[str], *, code: str) -> list[dict[str, Any]]:
-    by_id = {p.get("id"): p for p in all_proofs if isinstance(p, dict)}
+    by_id = {p["id"]: p for p in all_proofs if isinstance(p, dict) and isinstance(p.get("id"), str)}  # a list id names no proof
     missing = [i for i in ids if i not in by_id]
     if missing:
         raise ProofError(f"previousProof names {', '.join(missing)}, but the document has no proof with that id", code=code)
