@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, parse_json_text, read_json, read_text, write_output
+from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, json_text_problem, parse_json_text, read_json, read_text, write_output
 from perseus.verifier.errors import PerseusError
 
 CONSUMPTION_FORMATS = ("ib1", "csv-long", "csv-wide", "register-reads")
@@ -196,7 +196,9 @@ def detect_consumption_format(path: str, text: str) -> str:
     """ib1 / register-reads for JSON (by its shape), csv-long / csv-wide for CSV (by its header)."""
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
-        document = parse_json_text(text, "input", path)
+        document, problem = json_text_problem(text)
+        if problem is not None:
+            raise UsageError(f"{path}: {problem}")
         if isinstance(document, dict) and document.get("format") == "perseus-register-reads":
             return "register-reads"
         if isinstance(document, dict) and isinstance(document.get("data"), list):

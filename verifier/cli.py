@@ -74,22 +74,29 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def parse_json_text(text: str, what: str, path: str, **options: Any) -> Any:
-    """JSON text as a value, every failure one sentence: bad syntax, NaN or Infinity (Python's parser
-    would accept them), a number with more digits than Python converts, nesting too deep."""
+def json_text_problem(text: str, **options: Any) -> tuple[Any, str | None]:
+    """(value, None) for JSON text, or (None, why not): bad syntax, NaN or Infinity (Python's parser
+    would accept them), a number with more digits than Python converts, nesting too deep, or an
+    escaped lone surrogate (a str no UTF-8 output can hold). ``options`` go to `json.loads`."""
     try:
         value = json.loads(text, parse_constant=_no_constant, **options)
     except json.JSONDecodeError as exc:
-        raise ParsingError(f"{what} {path!r} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        return None, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
     except RecursionError:
-        raise ParsingError(f"{what} {path!r} is nested too deeply to be a credential") from None
+        return None, "nested too deeply to be a credential"
     except ValueError as exc:  # a 5,000-digit integer (int → str limit), or NaN / Infinity
-        reason = str(exc) if "JSON number" in str(exc) else "a number has too many digits"
-        raise ParsingError(f"{what} {path!r} is not valid JSON here: {reason}") from None
-    # Python's parser turns an escaped lone surrogate ("\\ud800") into a str no UTF-8 output can hold.
+        return None, f"not valid JSON here: {exc if 'JSON number' in str(exc) else 'a number has too many digits'}"
     problem = json_value_problem(value) if _SURROGATE_ESCAPE.search(text) else None
     if problem is not None:
-        raise ParsingError(f"{what} {path!r} cannot be used: {problem}")
+        return None, f"not usable JSON: {problem}"
+    return value, None
+
+
+def parse_json_text(text: str, what: str, path: str, **options: Any) -> Any:
+    """JSON text as a value; every failure is a `ParsingError` of one sentence (see `json_text_problem`)."""
+    value, problem = json_text_problem(text, **options)
+    if problem is not None:
+        raise ParsingError(f"{what} {path!r} is {problem}")
     return value
 
 
