@@ -690,7 +690,7 @@ class Storage:
     def _set_status_in(self, conn: Connection, credential_id: str, entries: dict[str, Any], purpose: str, value: bool, now: datetime) -> StatusChange:
         if purpose not in entries:
             have = ", ".join(sorted(entries)) or "none"
-            raise StatusChangeError(f"credential {credential_id} has no {_shown(purpose)} status entry (it has: {have})")
+            raise StatusChangeError(f"credential {credential_id} has no {purpose} status entry (it has: {have})")
         if purpose != "revocation" and "revocation" in entries:
             revocation = entries["revocation"]
             bits = conn.execute(select(status_lists.c.bits).where(status_lists.c.list_id == revocation.list_id)).scalar_one()
