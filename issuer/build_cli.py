@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, read_json, read_text, write_output
+from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, json_text_problem, parse_json_text, read_json, read_text, write_output
 from perseus.verifier.errors import PerseusError
 
 CONSUMPTION_FORMATS = ("ib1", "csv-long", "csv-wide", "register-reads")
@@ -196,10 +196,9 @@ def detect_consumption_format(path: str, text: str) -> str:
     """ib1 / register-reads for JSON (by its shape), csv-long / csv-wide for CSV (by its header)."""
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        document, problem = json_text_problem(text)
+        if problem is not None:
+            raise UsageError(f"{path}: {problem}")
         if isinstance(document, dict) and document.get("format") == "perseus-register-reads":
             return "register-reads"
         if isinstance(document, dict) and isinstance(document.get("data"), list):
@@ -421,10 +420,9 @@ def _cmd_tariff(args: argparse.Namespace) -> int:
     from perseus.issuer.energy.errors import InputDataError
 
     text = _read_text(args.input)
-    try:
-        document = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{args.input}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    document = parse_json_text(text, "tariff", args.input, parse_float=Decimal)
+    if not isinstance(document, dict):  # load_tariff would read a bare string as a file name
+        raise UsageError(f"tariff {args.input!r} must hold a JSON object, not {type(document).__name__}")
     if args.format == "perseus-tariff" and not (isinstance(document, dict) and document.get("format") == "perseus-tariff"):
         raise UsageError(f'{args.input}: --format perseus-tariff needs "format": "perseus-tariff" in the file')
     try:

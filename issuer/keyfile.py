@@ -202,6 +202,8 @@ def read_key_file(path: str | os.PathLike[str]) -> KeyFile:
         ) from None
     except KeyFormatError as exc:
         raise KeyFormatError(f"{source}: {exc.message}") from None
+    except (ValueError, RecursionError):  # a number of thousands of digits, nesting past the recursion limit
+        raise KeyFormatError(f"{source}: not a key file (a number too long or nesting too deep for JSON here)") from None
     return KeyFile.from_json(data, source=source)
 
 

@@ -208,8 +208,20 @@ class PassphraseKeyStore:
 
 
 def _read_passphrase_file(path: str) -> str:
+    """The passphrase in ``path``, refusing a file that group or others may read, write or run.
+
+    Like ssh with a private key: a passphrase others can read protects nothing, and a silent accept
+    would hide the mistake until the keys leak. The mode is checked on the open descriptor, so the
+    file checked is the file read.
+    """
     try:
         with open(path, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if os.name == "posix" and mode & 0o077:
+                raise KeyStoreError(
+                    f"the key passphrase file {path} is accessible by group or others (mode {mode & 0o777:04o}); "
+                    f"it must be private to its owner: chmod 600 {path}"
+                )
             raw = handle.read(_MAX_PASSPHRASE_FILE_BYTES + 1)
     except OSError as exc:
         raise KeyStoreError(f"cannot read the key passphrase file {path}: {exc.strerror or exc}") from None

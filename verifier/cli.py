@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ParsingError, PerseusError
+from .jsonvalue import json_value_problem
 
 EXIT_OK = 0
 EXIT_NOT_VERIFIED = 1
@@ -37,10 +39,19 @@ class UsageError(PerseusError):
 # -- helpers shared by every command ----------------------------------------------------------------------
 
 
+# What a command reads from one file or stdin, at most. A year of half-hourly readings signed is ~4 MB;
+# the bound keeps `perseus verify /dev/zero` (or a mistaken multi-gigabyte file) from exhausting memory.
+MAX_INPUT_CHARS = 64 * 1024 * 1024
+
+
 def read_bytes(path: str, what: str = "input") -> bytes:
-    """Read a file (or stdin for "-") as bytes, turning every failure into one clear sentence."""
+    """Read a file (or stdin for "-") as bytes, at most `MAX_INPUT_CHARS`, turning every failure into one clear sentence."""
     try:
-        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_INPUT_CHARS + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_INPUT_CHARS + 1)
     except FileNotFoundError:
         raise UsageError(f"{what} file {path!r} does not exist") from None
     except IsADirectoryError:
@@ -49,10 +60,13 @@ def read_bytes(path: str, what: str = "input") -> bytes:
         raise UsageError(f"{what} file {path!r} cannot be read (permission denied)") from None
     except OSError as exc:
         raise UsageError(f"{what} file {path!r} cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_INPUT_CHARS:
+        raise UsageError(f"{what} {path!r} is larger than {MAX_INPUT_CHARS // (1024 * 1024)} MiB, more than any credential or input this command reads")
+    return data
 
 
 def read_text(path: str, what: str = "input", *, encoding: str = "utf-8") -> str:
-    """Read a text file (or stdin for "-"), turning every failure into one clear sentence."""
+    """Read a text file (or stdin for "-"), at most `MAX_INPUT_CHARS`, turning every failure into one clear sentence."""
     data = read_bytes(path, what)
     try:
         return data.decode(encoding)
@@ -60,28 +74,52 @@ def read_text(path: str, what: str = "input", *, encoding: str = "utf-8") -> str
         raise ParsingError(f"{what} file {path!r} is not {encoding.upper()} text ({exc.reason} at byte {exc.start})") from None
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def json_text_problem(text: str, **options: Any) -> tuple[Any, str | None]:
+    """(value, None) for JSON text, or (None, why not): bad syntax, NaN or Infinity (Python's parser
+    would accept them), a number with more digits than Python converts, nesting too deep, or an
+    escaped lone surrogate (a str no UTF-8 output can hold). ``options`` go to `json.loads`."""
+    try:
+        value = json.loads(text, parse_constant=_no_constant, **options)
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+    except RecursionError:
+        return None, "nested too deeply to be a credential"
+    except ValueError as exc:  # a 5,000-digit integer (int → str limit), or NaN / Infinity
+        return None, f"not valid JSON here: {exc if 'JSON number' in str(exc) else 'a number has too many digits'}"
+    problem = json_value_problem(value) if _SURROGATE_ESCAPE.search(text) else None
+    if problem is not None:
+        return None, f"not usable JSON: {problem}"
+    return value, None
+
+
+def parse_json_text(text: str, what: str, path: str, **options: Any) -> Any:
+    """JSON text as a value; every failure is a `ParsingError` of one sentence (see `json_text_problem`)."""
+    value, problem = json_text_problem(text, **options)
+    if problem is not None:
+        raise ParsingError(f"{what} {path!r} is {problem}")
+    return value
+
+
 def read_json(path: str, what: str = "input") -> Any:
     """Parse a JSON file (or stdin for "-"), turning every failure into one clear sentence."""
-    return _parse_json(read_text(path, what), path, what)
+    return parse_json_text(read_text(path, what), what, path)
 
 
 def read_json_bytes(path: str, what: str = "input") -> bytes:
     """A JSON file's bytes, checked to be JSON, for digests over a resource's bytes as published (digestSRI)."""
     data = read_bytes(path, what)
     try:
-        _parse_json(data.decode("utf-8"), path, what)
+        parse_json_text(data.decode("utf-8"), what, path)
     except UnicodeDecodeError as exc:
         raise ParsingError(f"{what} file {path!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return data
-
-
-def _parse_json(text: str, path: str, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParsingError(f"{what} {path!r} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except RecursionError:
-        raise ParsingError(f"{what} {path!r} is nested too deeply to be a credential") from None
 
 
 def write_output(text: str, path: str | None) -> None:
@@ -327,6 +365,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except MemoryError:
+        sys.stderr.write(f"perseus {args.command}: error: the input needs more memory than this machine has\n")
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - the last resort: a bug must still not print a traceback
+        # Exit 2 (not 1, which means "not verified"): nothing was decided about the input.
+        sys.stderr.write(f"perseus {args.command}: error: the input could not be processed ({type(exc).__name__}); this is a bug, please report it\n")
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def connectedness_check(
     details = []
     for i, link in enumerate(links):
         link_id = link.get("id") if isinstance(link, dict) else None
-        entry: dict[str, Any] = {"id": link_id, "present": link_id in inputs, "digest": f"relatedResource[{i}]" not in broken}
+        entry: dict[str, Any] = {"id": link_id, "present": isinstance(link_id, str) and link_id in inputs, "digest": f"relatedResource[{i}]" not in broken}
         if isinstance(link_id, str) and link_id in inputs and entry["digest"]:
             if link_id in seen:
                 problems.append(ProblemDetail("MALFORMED_VALUE_ERROR", f"{link_id} links back to a credential that links to it (a cycle)", CHECK))

@@ -15,6 +15,7 @@ from typing import Any
 
 from .dates import format_datetime, parse_datetime, utc_now
 from .errors import NOT_PLAIN, JsonLdError, KeyFormatError, PerseusError, ProofError
+from .jsonvalue import check_json_value
 from .keys import KeyType, PublicKey, SecretKey
 from .loader import DocumentLoader
 from .multibase import decode_base58btc, encode_base58btc
@@ -49,7 +50,7 @@ def _previous_ids(value: Any) -> list[str]:
 
 
 def _matching_proofs(all_proofs: list[dict[str, Any]], ids: list[str], *, code: str) -> list[dict[str, Any]]:
-    by_id = {p.get("id"): p for p in all_proofs if isinstance(p, dict)}
+    by_id = {p["id"]: p for p in all_proofs if isinstance(p, dict) and isinstance(p.get("id"), str)}  # a list id names no proof
     missing = [i for i in ids if i not in by_id]
     if missing:
         raise ProofError(f"previousProof names {', '.join(missing)}, but the document has no proof with that id", code=code)
@@ -130,6 +131,7 @@ def add_proof(
     """A copy of `document` with one more proof: a proof set, or a chain link when `previous_proof` is given."""
     if not isinstance(document, dict):
         raise ProofError("only a JSON object can be signed", code="PROOF_GENERATION_ERROR")
+    check_json_value(document)
     existing = proofs_of(document)
     previous = (
         _matching_proofs(existing, _previous_ids(previous_proof), code="PROOF_GENERATION_ERROR") if previous_proof is not None else []

@@ -608,7 +608,10 @@ def _label(quads: Iterable[Quad], hash_fn: Callable[..., "hashlib._Hash"], work_
         ) from None
     # Step 3: first-degree hashes. Sorting the nodes by hash (stable: ties stay in order of first
     # appearance) gives step 3's hash to blank nodes map as runs of equal hashes, in hash order.
-    names, digests, texts = _hash_first_degree_quads(index, hash_fn)
+    try:
+        names, digests, texts = _hash_first_degree_quads(index, hash_fn)
+    except UnicodeEncodeError:
+        raise _not_utf8() from None
     count = len(names)
     order = sorted(range(count), key=digests.__getitem__)
 
@@ -688,9 +691,21 @@ def canonical_digest(
     labelled = _label(quads, _hash_function(hash_algorithm), DEFAULT_WORK_FACTOR)
     digest = _hash_function(digest_algorithm or hash_algorithm)()
     update = digest.update
-    for piece in _serialize(labelled.index, labelled.texts, labelled.terms):
-        update(piece.encode())
+    try:
+        for piece in _serialize(labelled.index, labelled.texts, labelled.terms):
+            update(piece.encode())
+    except UnicodeEncodeError:
+        raise _not_utf8() from None
     return digest.digest()
+
+
+def _not_utf8() -> CanonicalizationError:
+    """Canonical N-Quads are UTF-8: a term holding a lone surrogate (which a Python str, unlike
+    UTF-8 text, can carry) has no canonical form, so nothing can be hashed or signed over it."""
+    return CanonicalizationError(
+        "a literal or IRI holds a lone surrogate code point, which has no UTF-8 form, so the data has no canonical N-Quads",
+        code="PROOF_TRANSFORMATION_ERROR",
+    )
 
 
 def canonical_nquads(quads: Iterable[Quad], *, hash_algorithm: str = "sha256") -> str:

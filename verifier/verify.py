@@ -35,6 +35,7 @@ from .credential import credential_problems, issuer_id, validity_problems
 from .dates import utc_now
 from .errors import NOT_PLAIN, JsonLdError, PerseusError
 from .jsonld import expand
+from .jsonvalue import json_value_problem
 from .loader import DocumentLoader
 from .proofs import ProofExpectations, ProofOutcome, proofs_of, verify_proofs
 from .result import CheckResult, ProblemDetail, VerificationResult
@@ -94,6 +95,10 @@ def verify_credential(
     now = now or utc_now()
     expect = expect or ProofExpectations(now=now)
     result = VerificationResult(document=document)
+    not_json = json_value_problem(document)
+    if not_json is not None:  # every later step would fail on it, some with an exception
+        result.add(CheckResult("format", "failed", "not a JSON document", [ProblemDetail("MALFORMED_VALUE_ERROR", not_json, "format")]))
+        return result
     problems = credential_problems(document)
     if not isinstance(document, dict):
         result.add(CheckResult("format", "failed", "not a JSON object", problems))

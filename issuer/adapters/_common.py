@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from perseus.verifier.jsonvalue import json_value_problem
 
 from perseus.issuer.energy.errors import InputDataError, ParsingInputError
 
@@ -28,15 +31,27 @@ def read_text(source: str | Path | bytes) -> str:
     return source
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def load_json(source: Any) -> Any:
     """JSON with every number parsed as an exact Decimal (never a float), from a path, text or object."""
     if isinstance(source, (dict, list)):
         return source
     text = read_text(source)
     try:
-        return json.loads(text, parse_float=Decimal)
+        value = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise ParsingInputError(f"not valid JSON: {exc.msg}", location=f"line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise ParsingInputError("not valid JSON here: nested too deeply") from None
+    except ValueError:  # int → str digit limit: a number of thousands of digits is no reading
+        raise ParsingInputError("not valid JSON here: a number has too many digits") from None
+    # An escaped lone surrogate ("\\ud800") has no UTF-8 form: the credential built from it could not be written.
+    problem = json_value_problem(json.loads(text)) if _SURROGATE_ESCAPE.search(text) else None
+    if problem is not None:
+        raise ParsingInputError(problem)
+    return value
 
 
 def parse_instant(value: Any, location: str) -> datetime:

@@ -51,9 +51,9 @@ def _unit(obj: Any, where: str) -> EnergyUnit:
     code = obj.get("unitCode") if isinstance(obj, dict) else None
     if code is None:
         raise InputDataError("unitCode is required", location=f"{where}.unitCode")
-    unit = IB1_UNITS.get(code)
+    unit = IB1_UNITS.get(code) if isinstance(code, str) else None  # a list or object is no unit code (and unhashable)
     if unit is None:
-        raise UnknownUnitError(f"unknown unit code {code!r}; the IB1 consumption API uses KWH, WHR or MTQ", location=f"{where}.unitCode")
+        raise UnknownUnitError(f"unknown unit code {repr(code)[:40]}; the IB1 consumption API uses KWH, WHR or MTQ", location=f"{where}.unitCode")
     return unit
 
 
@@ -87,7 +87,7 @@ def parse_ib1_consumption(source: str | Path | bytes | dict[str, Any]) -> Ib1Con
             raise InputDataError("energy {value, unitCode} is required", location=f"{where}.energy")
         unit = _unit(energy, f"{where}.energy")
         quality = item.get("quality", "actual")
-        if quality not in _QUALITIES:
+        if not isinstance(quality, str) or quality not in _QUALITIES:
             raise InputDataError(f"quality must be one of {', '.join(sorted(_QUALITIES))}", location=f"{where}.quality")
         raw = energy.get("value")
         if raw is None:

@@ -45,6 +45,35 @@ class RegisterReadsInput:
     correction_factor_source: str | None
 
 
+def _object(doc: dict[str, Any], name: str, where: str | None = None) -> dict[str, Any]:
+    """An optional JSON object field ({} when absent): anything else is an error naming the field."""
+    value = doc.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ParsingInputError(f"{name} must be an object, not {type(value).__name__}", location=where or name)
+    return value
+
+
+def _array(doc: dict[str, Any], name: str) -> list[Any]:
+    """An optional JSON array field ([] when absent)."""
+    value = doc.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ParsingInputError(f"{name} must be an array, not {type(value).__name__}", location=name)
+    return value
+
+
+def _text(value: Any, where: str) -> str | None:
+    """An optional string field (None when absent or empty)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ParsingInputError(f"must be a string, not {type(value).__name__}", location=where)
+    return value
+
+
 def _read(obj: Any, where: str) -> RegisterRead:
     if not isinstance(obj, dict):
         raise ParsingInputError("a read must be an object {at, value, kind}", location=where)
@@ -74,23 +103,28 @@ def load_register_reads(source: str | Path | bytes | dict[str, Any]) -> Register
         unit = EnergyUnit.parse(str(doc.get("unit")))
     except InputDataError as exc:
         raise exc.at("unit") from None
-    meter = doc.get("meter") or {}
-    outcode = doc.get("postcode_outcode")
+    meter = _object(doc, "meter")
+    outcode = _text(doc.get("postcode_outcode"), "postcode_outcode")
     try:
         if "mprn" in meter:
             point = supply_point(str(meter["mprn"]), "gas", "import", outcode)
         elif "mpan" in meter:
-            point = supply_point(str(meter["mpan"]), "electricity", meter.get("measure", "import"), outcode)
+            measure = meter.get("measure", "import")
+            if measure not in ("import", "export"):
+                raise InputDataError(f"measure must be import or export, not {str(measure)[:40]!r}", location="meter.measure")
+            point = supply_point(str(meter["mpan"]), "electricity", measure, outcode)
         else:
             raise InputDataError("meter needs an mprn (gas) or an mpan (electricity)", location="meter")
     except InputDataError as exc:
         raise exc if exc.location and exc.location.startswith("meter") else exc.at("meter") from None
     baseline = _baseline(doc.get("baseline"), doc.get("digits"), unit, "baseline")
-    reads = tuple(_read(r, f"reads[{k}]") for k, r in enumerate(doc.get("reads", [])))
+    reads = tuple(_read(r, f"reads[{k}]") for k, r in enumerate(_array(doc, "reads")))
     exchanges = []
-    for k, e in enumerate(doc.get("exchanges", [])):
+    for k, e in enumerate(_array(doc, "exchanges")):
         where = f"exchanges[{k}]"
-        nb = e.get("new_baseline") or {}
+        if not isinstance(e, dict):
+            raise ParsingInputError("a meter exchange must be an object {at, old_final, new_baseline}", location=where)
+        nb = _object(e, "new_baseline", f"{where}.new_baseline")
         exchanges.append(
             MeterExchange(
                 parse_instant(e.get("at"), f"{where}.at"),
@@ -102,21 +136,21 @@ def load_register_reads(source: str | Path | bytes | dict[str, Any]) -> Register
     consumption(series)  # checks rollover, order, corrections and exchanges; errors name the reads
     cv = None
     if doc.get("calorific_value"):
-        c = doc["calorific_value"]
+        c = _object(doc, "calorific_value")
         cv = CalorificValue(
             value_mj_per_m3=parse_decimal(c.get("value"), "calorific_value.value"),
             period_start=parse_date(c.get("period_start"), "calorific_value.period_start"),
             period_end=parse_date(c.get("period_end"), "calorific_value.period_end"),
-            source=str(c.get("source") or ""),
+            source=_text(c.get("source"), "calorific_value.source") or "",
         )
         if not cv.source:
             raise InputDataError("a calorific value needs its source (e.g. the gas bill)", location="calorific_value.source")
-    cf = doc.get("correction_factor")
+    cf = _object(doc, "correction_factor")
     return RegisterReadsInput(
         supply_point=point,
-        account=doc.get("account"),
+        account=_text(doc.get("account"), "account"),
         series=series,
         calorific_value=cv,
-        correction_factor=parse_decimal(cf["value"], "correction_factor.value") if cf else None,
-        correction_factor_source=cf.get("source") if cf else None,
+        correction_factor=parse_decimal(cf.get("value"), "correction_factor.value") if cf else None,
+        correction_factor_source=_text(cf.get("source"), "correction_factor.source") if cf else None,
     )

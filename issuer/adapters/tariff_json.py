@@ -185,12 +185,20 @@ def parse_fuel_mix(obj: Any, where: str = "fuel_mix") -> FuelMix:
     end = parse_date(obj.get("period_end"), f"{where}.period_end")
     if "energy_sources" in obj:
         shares: dict[str, Decimal] = {}
-        for k, src in enumerate(obj["energy_sources"]):
+        sources = obj["energy_sources"]
+        if not isinstance(sources, list):
+            raise InputDataError("energy_sources must be a list of {source, percentage}", location=f"{where}.energy_sources")
+        for k, src in enumerate(sources):
+            if not isinstance(src, dict):
+                raise InputDataError("an energy source must be an object {source, percentage}", location=f"{where}.energy_sources[{k}]")
             name = _OCPI_SOURCES.get(str(src.get("source", "")).upper())
             if name is None:
                 raise InputDataError(f"unknown OCPI energy source {src.get('source')!r}", location=f"{where}.energy_sources[{k}].source")
             shares[name] = shares.get(name, Decimal(0)) + parse_decimal(src.get("percentage"), f"{where}.energy_sources[{k}].percentage")
-        impacts = {str(i.get("category")).upper(): i.get("amount") for i in obj.get("environ_impact", [])}
+        raw_impacts = obj.get("environ_impact", [])
+        if not isinstance(raw_impacts, list) or not all(isinstance(i, dict) for i in raw_impacts):
+            raise InputDataError("environ_impact must be a list of {category, amount}", location=f"{where}.environ_impact")
+        impacts = {str(i.get("category")).upper(): i.get("amount") for i in raw_impacts}
         if "CARBON_DIOXIDE" not in impacts:
             raise InputDataError("environ_impact needs a CARBON_DIOXIDE amount (g/kWh)", location=f"{where}.environ_impact")
         co2 = parse_decimal(impacts["CARBON_DIOXIDE"], f"{where}.environ_impact.CARBON_DIOXIDE")
@@ -227,6 +235,8 @@ def _vat(doc: dict[str, Any], rates: list[Rate], standing: list[StandingCharge])
 
 def _product_api(doc: dict[str, Any]) -> Tariff:
     product = doc.get("product") or {}
+    if not isinstance(product, dict):
+        raise ParsingInputError("product must be an object (the supplier's product record)", location="product")
     code = doc.get("tariff_code")
     if not isinstance(code, str) or len(code.split("-")) < 4:
         raise InputDataError("tariff_code like E-1R-AGILE-24-10-01-C is required", location="tariff_code")
@@ -237,8 +247,8 @@ def _product_api(doc: dict[str, Any]) -> Tariff:
     region = parts[-1] if len(parts[-1]) == 1 else None
     payment = doc.get("payment_method")
 
-    def keep(item: dict[str, Any]) -> bool:
-        return payment is None or item.get("payment_method") in (None, payment)
+    def keep(item: Any) -> bool:  # a non-object is kept, so that parsing it names the error
+        return payment is None or not isinstance(item, dict) or item.get("payment_method") in (None, payment)
 
     standing = [_standing(s, f"standing_charges.results[{k}]") for k, s in enumerate(_results(doc, "standing_charges")) if keep(s)]
     rates: list[Rate] = []

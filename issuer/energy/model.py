@@ -145,9 +145,19 @@ def _decimal(value: object, name: str) -> None:
         raise InputDataError(f"{name} must be a finite Decimal (never a float), got {value!r}", location=name)
 
 
+def _text(value: object, name: str, *, optional: bool = False) -> None:
+    """A name or code the credential will carry as a string (a number or list there is an input error)."""
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not value:
+        raise InputDataError(f"{name} must be a non-empty string, got a {type(value).__name__}", location=name)
+
+
 def _one_of(value: object, allowed: frozenset[str] | tuple[str, ...], name: str) -> None:
-    if value not in allowed:
-        raise InputDataError(f"{name} must be one of {', '.join(sorted(allowed))}, got {value!r}", location=name)
+    # A str check first: a list or object from a JSON input is unhashable, so `in` a frozenset would raise.
+    if not isinstance(value, str) or value not in allowed:
+        shown = repr(value) if isinstance(value, str) and len(value) <= 60 else f"a {type(value).__name__}"
+        raise InputDataError(f"{name} must be one of {', '.join(sorted(allowed))}, got {shown}", location=name)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -468,6 +478,7 @@ class Rate:
             _aware(self.valid_to, "valid_to")
         if self.valid_from and self.valid_to and _not_after(self.valid_to, self.valid_from):
             raise InputDataError("valid_to must be after valid_from", location="valid_to")
+        _text(self.band, "band", optional=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,6 +518,7 @@ class FuelMix:
     source: str | None = None
 
     def __post_init__(self) -> None:
+        _text(self.source, "source", optional=True)
         unknown = set(self.shares) - set(FUEL_MIX_SOURCES)
         if unknown:
             raise InputDataError(f"unknown fuel mix categories {sorted(unknown)}; expected {', '.join(FUEL_MIX_SOURCES)}", location="shares")
@@ -555,9 +567,14 @@ class Tariff:
     timezone: str = "Europe/London"
 
     def __post_init__(self) -> None:
+        for name in ("supplier", "code", "name"):
+            _text(getattr(self, name), name)
+        for name in ("payment_method", "product_code"):
+            _text(getattr(self, name), name, optional=True)
         _one_of(self.direction, ("import", "export"), "direction")
-        if self.region is not None and self.region not in GSP_GROUPS:
-            raise InputDataError(f"region must be a GSP group letter A-P (no I or O), got {self.region!r}", location="region")
+        _one_of(self.fuel, ("electricity", "gas"), "fuel")
+        if self.region is not None and (not isinstance(self.region, str) or self.region not in GSP_GROUPS):
+            raise InputDataError(f"region must be a GSP group letter A-P (no I or O), got {str(self.region)[:40]!r}", location="region")
         _decimal(self.vat_rate, "vat_rate")
         if not Decimal(0) <= self.vat_rate < 1:
             raise InputDataError(f"vat_rate is a fraction such as 0.20, got {self.vat_rate}", location="vat_rate")

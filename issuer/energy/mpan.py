@@ -124,6 +124,8 @@ def normalise_outcode(text: str | None) -> str | None:
     """A UK postcode outcode ("SW1A", "M1"), upper-cased; a full postcode is cut to its outcode."""
     if text is None or text == "":
         return None
+    if not isinstance(text, str):
+        raise InputDataError(f"a postcode outcode is a string such as 'SE1', not {type(text).__name__}", location="postcode_outcode")
     outcode = text.strip().upper().split()[0] if text.strip() else ""
     if not _OUTCODE.fullmatch(outcode):
         raise InputDataError(f"not a UK postcode outcode: {text!r}", location="postcode_outcode")

@@ -17,6 +17,9 @@ __all__ = ["parse_decimal", "to_kwh", "to_m3", "kwh_factor"]
 _KWH_PER = {EnergyUnit.KWH: Decimal(1), EnergyUnit.WHR: Decimal("0.001"), EnergyUnit.MWH: Decimal(1000)}
 
 
+_MAX_EXPONENT = 15
+
+
 def parse_decimal(text: object, location: str | None = None) -> Decimal:
     """A finite Decimal from a string, int or Decimal; floats are refused (they are already inexact).
 
@@ -40,6 +43,10 @@ def parse_decimal(text: object, location: str | None = None) -> Decimal:
         raise InputDataError(f"expected a number, got {type(text).__name__}", location=location)
     if not value.is_finite():
         raise InputDataError(f"not a finite number: {text!r}", location=location)
+    if value and value.adjusted() > _MAX_EXPONENT:
+        # No reading, register, price or factor comes near 10^15; such a number would only overflow
+        # the exact arithmetic's precision further on (decimal.InvalidOperation, a traceback).
+        raise InputDataError(f"the number {str(value)[:20]}… is too large to be an energy value, price or factor", location=location)
     return value
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from starlette.responses import Response
 __all__ = ["PROBLEM_JSON", "ServiceError", "internal_error_response", "problem_from_error", "problem_response"]
 
 PROBLEM_JSON = "application/problem+json"
+_LOGGED_FRAMES = 5
 log = logging.getLogger("perseus.service")
 
 _STATUS_TITLES = {
@@ -114,7 +116,14 @@ def problem_from_error(error: PerseusError, *, default_status: int = 400) -> Res
 def internal_error_response(error: BaseException) -> Response:
     """A 500 that names an incident id; the traceback is logged under the same id."""
     incident = secrets.token_hex(6)
-    log.error("incident %s: unexpected %s while handling a request", incident, type(error).__name__, exc_info=error)
+    # One short record per incident: a request that keeps failing must not flood the log (a chained
+    # database error's traceback ran to ~220 lines each time). The innermost frames say where.
+    tb = error.__traceback__
+    frames = len(traceback.extract_tb(tb))
+    for _ in range(max(0, frames - _LOGGED_FRAMES)):
+        tb = tb.tb_next if tb is not None else None
+    error.__cause__, error.__suppress_context__ = None, True  # the chain repeats it from the driver's side
+    log.error("incident %s: unexpected %s while handling a request", incident, type(error).__name__, exc_info=(type(error), error, tb))
     return problem_response(
         500,
         "INTERNAL_ERROR",

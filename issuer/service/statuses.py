@@ -25,9 +25,18 @@ from .problems import ServiceError
 from .settings import TokenGrant
 from .state import ServiceState
 
-__all__ = ["StatusUpdate", "apply_status_update", "parse_status_update"]
+__all__ = ["MAX_STATUS_ENTRIES", "StatusUpdate", "apply_status_update", "parse_status_update"]
 
 _FIELDS = {"credentialId", "credentialStatus", "status", "action", "indexAllocator"}
+# A credential has one entry per status purpose (two today); a few more leave room for new purposes
+# and repeats. Without a cap one request could queue thousands of changes (issue 7: 20,000 took 31 s).
+MAX_STATUS_ENTRIES = 16
+
+
+def _shown(value: Any) -> str:
+    """A sent value as an error message may quote it: short, whatever its type."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass(frozen=True)
@@ -53,8 +62,8 @@ def parse_status_update(body: Any) -> StatusUpdate:
         if "credentialStatus" in body:
             raise _bad("give either action or credentialStatus, not both")
         action = body["action"]
-        if action not in STATUS_ACTIONS:
-            raise _bad(f"action must be one of {', '.join(STATUS_ACTIONS)}, not {action!r}")
+        if not isinstance(action, str) or action not in STATUS_ACTIONS:
+            raise _bad(f"action must be one of {', '.join(STATUS_ACTIONS)} (a string), not {_shown(action)}")
         purpose, value = STATUS_ACTIONS[action]
         return StatusUpdate(credential_id, ((purpose, value, {}),))
     if "credentialStatus" not in body:
@@ -66,13 +75,20 @@ def parse_status_update(body: Any) -> StatusUpdate:
     entries = raw if isinstance(raw, list) else [raw]
     if not entries:
         raise _bad("credentialStatus is an empty list; name at least one status entry")
+    if len(entries) > MAX_STATUS_ENTRIES:
+        raise ServiceError(
+            413,
+            "REQUEST_TOO_LARGE",
+            f"credentialStatus has {len(entries)} entries; one request changes at most {MAX_STATUS_ENTRIES} "
+            "(a credential has one entry per status purpose)",
+        )
     changes = []
     for position, entry in enumerate(entries):
         where = f"credentialStatus[{position}]" if isinstance(raw, list) else "credentialStatus"
         if not isinstance(entry, dict):
             raise _bad(f"{where} must be an object with type and statusPurpose")
         if entry.get("type") != STATUS_ENTRY_TYPE:
-            raise _bad(f"{where}.type must be {STATUS_ENTRY_TYPE!r}, not {entry.get('type')!r}")
+            raise _bad(f"{where}.type must be {STATUS_ENTRY_TYPE!r}, not {_shown(entry.get('type'))}")
         purpose = entry.get("statusPurpose")
         if not isinstance(purpose, str) or not purpose:
             raise _bad(f"{where}.statusPurpose must be a string such as 'revocation' or 'suspension'")
@@ -84,7 +100,7 @@ def parse_status_update(body: Any) -> StatusUpdate:
 
 
 def apply_status_update(state: ServiceState, update: StatusUpdate, grant: TokenGrant) -> dict[str, Any]:
-    """Apply the changes (each its own transaction, in order); the response body. Blocking."""
+    """Apply the changes (in order, in one transaction); the response body. Blocking."""
     issued = state.storage.get_issued(update.credential_id)  # CredentialNotFoundError → 404
     if not grant.allows(issued.profile_id):
         raise ServiceError(403, "FORBIDDEN", f"this API token may not change the status of credentials of profile {issued.profile_id!r}")
@@ -97,13 +113,14 @@ def apply_status_update(state: ServiceState, update: StatusUpdate, grant: TokenG
             )
         url = state.list_url(entry.list_id)
         if "statusListCredential" in sent and sent["statusListCredential"] != url:
-            raise _bad(f"credential {update.credential_id}'s {purpose} entry is in {url}, not {sent['statusListCredential']}")
+            raise _bad(f"credential {update.credential_id}'s {purpose} entry is in {url}, not {_shown(sent['statusListCredential'])}")
         if "statusListIndex" in sent and sent["statusListIndex"] != str(entry.index):
-            raise _bad(f"credentialStatus.statusListIndex {sent['statusListIndex']!r} is not the {purpose} index of credential {update.credential_id}")
+            raise _bad(f"credentialStatus.statusListIndex {_shown(sent['statusListIndex'])} is not the {purpose} index of credential {update.credential_id}")
     results = []
     republish = set()
-    for purpose, value, _sent in update.changes:
-        change = state.storage.set_status(update.credential_id, purpose, value)  # StatusChangeError → 409
+    # One transaction for all the changes: every one is made, or (a 409) none.
+    changes = state.storage.set_statuses(update.credential_id, [(purpose, value) for purpose, value, _sent in update.changes])
+    for (purpose, value, _sent), change in zip(update.changes, changes):
         if change.changed:
             republish.add(change.list_id)
         results.append(

@@ -52,6 +52,7 @@ from perseus.verifier.credential import credential_problems, issuer_id
 from perseus.verifier.dates import utc_now
 from perseus.verifier.errors import PerseusError
 from perseus.verifier.jsonld import expand
+from perseus.verifier.jsonvalue import json_value_problem
 from perseus.verifier.proofs import ProofExpectations, proofs_of, verify_proofs
 from perseus.verifier.result import CheckResult, ProblemDetail, VerificationResult
 from perseus.verifier.verify import CREDENTIAL_CHECKS, DEFAULT_CHECKS, verify_credential
@@ -218,6 +219,10 @@ def verify_presentation_request(state: ServiceState, document: Any, options: Ver
     """(HTTP status, body) for ``/presentations/verify``: the presentation's checks, then each credential's."""
     now = now or utc_now()
     result = VerificationResult(document=document)
+    not_json = json_value_problem(document)
+    if not_json is not None:  # a Python caller's document (HTTP bodies are parsed strictly already)
+        result.add(CheckResult("format", "failed", "not a JSON document", [ProblemDetail("MALFORMED_VALUE_ERROR", not_json, "format")]))
+        return 400, _presentation_body(result, [])
     problems = credential_problems(document, kind="VerifiablePresentation")
     if not isinstance(document, dict):
         result.add(CheckResult("format", "failed", "not a JSON object", problems))
@@ -259,7 +264,17 @@ def options_for_credentials(options: VerifyOptions) -> VerifyOptions:
 
 def _presentation_proof(document: dict[str, Any], options: VerifyOptions, now: datetime, state: ServiceState, result: VerificationResult) -> None:
     if not proofs_of(document):
-        if options.challenge is not None or options.domain is not None:
+        if not document.get("verifiableCredential"):
+            # Nothing signed and nothing to check: "verified" would vouch for nothing at all.
+            result.add(
+                CheckResult(
+                    "presentationProof",
+                    "failed",
+                    "no proof and no credentials",
+                    [ProblemDetail("CRYPTOGRAPHIC_SECURITY_ERROR", "the presentation has no proof and no credentials, so nothing in it can be verified", "presentationProof")],
+                )
+            )
+        elif options.challenge is not None or options.domain is not None:
             result.add(
                 CheckResult(
                     "presentationProof",

@@ -42,7 +42,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from .errors import StorageUnavailableError, StorageUrlError
+from .errors import InvalidIdError, StorageUnavailableError, StorageUrlError
 
 __all__ = ["EngineInfo", "WriterQueue", "build_engine", "translate_errors"]
 
@@ -158,6 +158,7 @@ def _sqlite_engine(parsed: URL, schema: str | None, pool_size: int) -> tuple[Eng
     directory = os.path.dirname(os.path.abspath(database))
     if not os.path.isdir(directory):
         raise StorageUrlError(f"the directory {directory} for the SQLite database {database} does not exist; create it first")
+    _create_private_file(database)
     engine = create_engine(
         parsed.set(drivername="sqlite+pysqlite", query={}),
         pool_size=pool_size,
@@ -193,6 +194,21 @@ def _sqlite_engine(parsed: URL, schema: str | None, pool_size: int) -> tuple[Eng
     except ImportError:
         lock_path = None
     return engine, EngineInfo("sqlite", display, None, WriterQueue(lock_path))
+
+
+def _create_private_file(database: str) -> None:
+    """Create the SQLite database file readable by its owner only (0600), if it does not exist yet.
+
+    It holds customer energy data and the encrypted keys. SQLite creates the -wal and -shm files
+    with the database file's own mode, so creating this one 0600 keeps all three private — whereas
+    letting SQLite create it would give 0644 under the usual umask.
+    """
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StorageUrlError(f"cannot create the SQLite database {database}: {exc.strerror or exc}") from None
 
 
 def _postgres_engine(parsed: URL, schema: str | None, pool_size: int) -> tuple[Engine, EngineInfo]:
@@ -256,6 +272,10 @@ def translate_errors(info: EngineInfo) -> Iterator[None]:
         raise StorageUnavailableError(f"cannot use the database {info.display_url}: {reason}") from None
     except exc.InterfaceError as error:
         raise StorageUnavailableError(f"cannot use the database {info.display_url}: {error.orig}") from None
+    except exc.DataError:
+        # A value the database cannot hold (PostgreSQL: a NUL in text). Ids are checked before they
+        # get here (store.py `_storable`); this keeps anything missed a 400, not a 500 and a traceback.
+        raise InvalidIdError("the database cannot store a value of this request (a NUL character, or a value out of range)") from None
     except exc.TimeoutError:
         raise StorageUnavailableError(
             f"no free connection to {info.display_url} within the pool timeout; the server is overloaded"

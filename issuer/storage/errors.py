@@ -12,6 +12,7 @@ from perseus.verifier.errors import PerseusError
 __all__ = [
     "CredentialNotFoundError",
     "DuplicateCredentialError",
+    "InvalidIdError",
     "KeyNotFoundError",
     "ProfileExistsError",
     "ProfileNotFoundError",
@@ -85,6 +86,13 @@ class DuplicateCredentialError(StorageError):
 
     code = "DUPLICATE_CREDENTIAL"
     http_status = 409
+
+
+class InvalidIdError(StorageError):
+    """An id that can never be stored: empty, too long, or holding a NUL (PostgreSQL text cannot)."""
+
+    code = "MALFORMED_VALUE_ERROR"
+    http_status = 400
 
 
 class StatusListNotFoundError(StorageError):

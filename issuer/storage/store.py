@@ -57,6 +57,7 @@ from .engine import EARLY_ACK_OPTION, WRITE_OPTION, EngineInfo, WriterQueue, bui
 from .errors import (
     CredentialNotFoundError,
     DuplicateCredentialError,
+    InvalidIdError,
     KeyNotFoundError,
     ProfileExistsError,
     ProfileNotFoundError,
@@ -255,6 +256,8 @@ class Storage:
         return self.get_profile(profile_id)
 
     def get_profile(self, profile_id: str) -> ProfileRecord:
+        if not _storable(profile_id):
+            raise ProfileNotFoundError(f"there is no issuer profile {_shown(profile_id)}")
         with self._read() as conn:
             row = conn.execute(select(profiles).where(profiles.c.profile_id == profile_id)).first()
         if row is None:
@@ -331,6 +334,8 @@ class Storage:
             conn.execute(update(profiles).where(profiles.c.profile_id == key.profile_id).values(issuer=new_issuer, updated_at=now))
 
     def get_key(self, key_id: str) -> StoredKey:
+        if not _storable(key_id):
+            raise KeyNotFoundError(f"there is no key {_shown(key_id)}")
         with self._read() as conn:
             row = conn.execute(select(keys).where(keys.c.key_id == key_id)).first()
         if row is None:
@@ -338,6 +343,8 @@ class Storage:
         return _stored_key(row)
 
     def active_key(self, profile_id: str) -> StoredKey:
+        if not _storable(profile_id):
+            raise ProfileNotFoundError(f"there is no issuer profile {_shown(profile_id)}")
         with self._read() as conn:
             row = conn.execute(select(keys).where(and_(keys.c.profile_id == profile_id, keys.c.state == "active"))).first()
             if row is None:
@@ -350,6 +357,8 @@ class Storage:
 
     def list_keys(self, profile_id: str) -> list[StoredKey]:
         """The profile's keys, newest first (active and retired)."""
+        if not _storable(profile_id):
+            return []
         with self._read() as conn:
             rows = conn.execute(
                 select(keys).where(keys.c.profile_id == profile_id).order_by(keys.c.created_at.desc(), keys.c.key_id)
@@ -369,6 +378,8 @@ class Storage:
         DID and active key are read, and the id is checked, in one read transaction.
         """
         _check_text(credential_id, "credential id")
+        if not _storable(profile_id):
+            raise ProfileNotFoundError(f"there is no issuer profile {_shown(profile_id)}")
         wanted = list(dict.fromkeys(purposes))
         if not all(isinstance(p, str) and _PURPOSE.fullmatch(p) for p in wanted):
             raise StorageError(f"status purposes must be short lower-case words such as 'revocation'; got {wanted!r}")
@@ -617,6 +628,8 @@ class Storage:
 
     def get_issued(self, credential_id: str) -> IssuedCredential:
         """A credential from the issuance log with its status positions and current status."""
+        if not _storable(credential_id):
+            raise CredentialNotFoundError(f"no credential with id {_shown(credential_id)} was issued here")
         with self._read() as conn:
             row = conn.execute(select(issued_credentials).where(issued_credentials.c.credential_id == credential_id)).first()
             if row is None:
@@ -655,48 +668,60 @@ class Storage:
         credential, raises `StatusChangeError`. Setting a bit that is already set changes nothing
         (``changed`` is False, the version stays), so a retried request is harmless.
         """
-        if not isinstance(value, bool):
-            raise StorageError(f"a status value is true or false, not {value!r}")
-        return _retry_on_conflict(lambda: self._set_status(credential_id, purpose, value))
+        return self.set_statuses(credential_id, [(purpose, value)])[0]
 
-    def _set_status(self, credential_id: str, purpose: str, value: bool) -> StatusChange:
+    def set_statuses(self, credential_id: str, changes: Sequence[tuple[str, bool]]) -> list[StatusChange]:
+        """Several status changes of one credential (`set_status` each, in order) in one transaction:
+        all are made or, if one is refused, none (a request never leaves half its changes written)."""
+        if not all(isinstance(value, bool) for _purpose, value in changes):
+            raise StorageError(f"a status value is true or false, not {next(v for _p, v in changes if not isinstance(v, bool))!r}")
+        if not _storable(credential_id):
+            raise CredentialNotFoundError(f"no credential with id {_shown(credential_id)} was issued here")
+        return _retry_on_conflict(lambda: self._set_statuses(credential_id, changes))
+
+    def _set_statuses(self, credential_id: str, changes: Sequence[tuple[str, bool]]) -> list[StatusChange]:
         now = self._clock()
         with self._write() as conn:
             if conn.execute(select(issued_credentials.c.credential_id).where(issued_credentials.c.credential_id == credential_id)).first() is None:
                 raise CredentialNotFoundError(f"no credential with id {credential_id} was issued here")
             entries = self._existing_entries(conn, credential_id)
-            if purpose not in entries:
-                have = ", ".join(sorted(entries)) or "none"
-                raise StatusChangeError(f"credential {credential_id} has no {purpose} status entry (it has: {have})")
-            if purpose != "revocation" and "revocation" in entries:
-                revocation = entries["revocation"]
-                bits = conn.execute(select(status_lists.c.bits).where(status_lists.c.list_id == revocation.list_id)).scalar_one()
-                if Bitstring(bits).get(revocation.idx):
-                    raise StatusChangeError(f"credential {credential_id} is revoked, and revocation is final; its {purpose} status cannot change")
-            entry = entries[purpose]
-            row = conn.execute(
-                select(status_lists.c.bits, status_lists.c.version).where(status_lists.c.list_id == entry.list_id).with_for_update()
-            ).one()
-            bits = Bitstring(row.bits)
-            current = bool(bits.get(entry.idx))
-            if purpose == "revocation" and current and not value:
-                raise StatusChangeError(f"credential {credential_id} is revoked, and revocation is final")
-            if current == value:
-                return StatusChange(credential_id, purpose, value, False, entry.list_id, entry.idx, row.version)
-            bits.set(entry.idx, value)
-            version = row.version + 1
-            conn.execute(
-                update(status_lists).where(status_lists.c.list_id == entry.list_id).values(bits=bits.to_bytes(), version=version, updated_at=now)
+            return [self._set_status_in(conn, credential_id, entries, purpose, value, now) for purpose, value in changes]
+
+    def _set_status_in(self, conn: Connection, credential_id: str, entries: dict[str, Any], purpose: str, value: bool, now: datetime) -> StatusChange:
+        if purpose not in entries:
+            have = ", ".join(sorted(entries)) or "none"
+            raise StatusChangeError(f"credential {credential_id} has no {purpose} status entry (it has: {have})")
+        if purpose != "revocation" and "revocation" in entries:
+            revocation = entries["revocation"]
+            bits = conn.execute(select(status_lists.c.bits).where(status_lists.c.list_id == revocation.list_id)).scalar_one()
+            if Bitstring(bits).get(revocation.idx):
+                raise StatusChangeError(f"credential {credential_id} is revoked, and revocation is final; its {purpose} status cannot change")
+        entry = entries[purpose]
+        row = conn.execute(
+            select(status_lists.c.bits, status_lists.c.version).where(status_lists.c.list_id == entry.list_id).with_for_update()
+        ).one()
+        bits = Bitstring(row.bits)
+        current = bool(bits.get(entry.idx))
+        if purpose == "revocation" and current and not value:
+            raise StatusChangeError(f"credential {credential_id} is revoked, and revocation is final")
+        if current == value:
+            return StatusChange(credential_id, purpose, value, False, entry.list_id, entry.idx, row.version)
+        bits.set(entry.idx, value)
+        version = row.version + 1
+        conn.execute(
+            update(status_lists).where(status_lists.c.list_id == entry.list_id).values(bits=bits.to_bytes(), version=version, updated_at=now)
+        )
+        conn.execute(
+            status_events.insert().values(
+                credential_id=credential_id, purpose=purpose, value=value, list_id=entry.list_id, list_version=version, changed_at=now
             )
-            conn.execute(
-                status_events.insert().values(
-                    credential_id=credential_id, purpose=purpose, value=value, list_id=entry.list_id, list_version=version, changed_at=now
-                )
-            )
+        )
         return StatusChange(credential_id, purpose, value, True, entry.list_id, entry.idx, version)
 
     def status_history(self, credential_id: str) -> list[tuple[datetime, str, bool]]:
         """Every status change of a credential, oldest first: (when, purpose, value)."""
+        if not _storable(credential_id):
+            return []
         with self._read() as conn:
             rows = conn.execute(
                 select(status_events.c.changed_at, status_events.c.purpose, status_events.c.value)
@@ -707,6 +732,8 @@ class Storage:
 
     def get_status_list(self, list_id: str) -> StatusListRecord:
         """A status list's bits and version, for building (or serving) its credential."""
+        if not _storable(list_id):
+            raise StatusListNotFoundError(f"there is no status list {_shown(list_id)}")
         with self._read() as conn:
             row = conn.execute(select(status_lists).where(status_lists.c.list_id == list_id)).first()
         if row is None:
@@ -772,9 +799,33 @@ def _check_profile_id(profile_id: object) -> None:
         )
 
 
+def _storable(value: object) -> bool:
+    """Whether an id can be a key of this database at all: a non-empty string of at most
+    `_MAX_ID_LENGTH` characters, with no NUL (PostgreSQL text cannot hold one; SQLite could, so both
+    engines refuse it here alike) and no lone surrogate (no UTF-8 form).
+
+    The one gate ids pass on their way to the database: an id that fails it was never stored, so a
+    lookup answers "not found" and a write "invalid id" — never a driver error (a 500)."""
+    if not isinstance(value, str) or not value or len(value) > _MAX_ID_LENGTH or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(value: object) -> str:
+    """An id as a message may show it: quoted, control characters escaped, cut to a readable length."""
+    text = repr(value) if isinstance(value, str) else f"<{type(value).__name__}>"
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 def _check_text(value: object, what: str) -> None:
-    if not isinstance(value, str) or not value or len(value) > _MAX_ID_LENGTH:
-        raise StorageError(f"{what} must be a non-empty string of at most {_MAX_ID_LENGTH} characters")
+    if not _storable(value):
+        raise InvalidIdError(
+            f"{what} {_shown(value)} must be a non-empty string of at most {_MAX_ID_LENGTH} characters, without NUL characters"
+        )
 
 
 def _profile(row: Any) -> ProfileRecord:

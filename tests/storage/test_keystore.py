@@ -87,6 +87,7 @@ def test_passphrases_come_from_the_environment_or_a_file(tmp_path: Path) -> None
     wrapped = from_env.wrap(secret, key_id="k")
     path = tmp_path / "passphrase"
     path.write_text(PASSPHRASE + "\n")
+    path.chmod(0o600)  # a passphrase file others can read is refused (test_keystore_files.py)
     from_file = PassphraseKeyStore.from_environment({"PERSEUS_KEY_PASSPHRASE_FILE": str(path)})
     assert from_file.unwrap(wrapped, key_id="k") == secret
     with pytest.raises(KeyStoreError, match="PERSEUS_KEY_PASSPHRASE"):

@@ -86,25 +86,32 @@ def get_suite(name: object) -> Cryptosuite:
     suite = SUITES.get(name) if isinstance(name, str) else None
     if suite is None:
         raise ProofError(
-            f"unknown cryptosuite {name!r}; supported: {', '.join(SUITES)}",
+            f"unknown cryptosuite {repr(name)[:80]}; supported: {', '.join(SUITES)}",
             code="PROOF_VERIFICATION_ERROR",
         )
     return suite
 
 
+def _text(proof: Any, name: str) -> str | None:
+    """A proof property that must be a string, or None: a list or object there names no suite.
+
+    The one place the suite-naming properties are read, so that a hostile ``"type": ["x"]`` is
+    reported as an unsupported proof rather than used as a dictionary key (unhashable).
+    """
+    value = proof.get(name) if isinstance(proof, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def suite_for_proof(proof: dict[str, Any]) -> Cryptosuite:
     """The suite that checks ``proof``: a legacy proof type, or a DataIntegrityProof's cryptosuite."""
-    legacy = LEGACY_PROOF_TYPES.get(proof.get("type"))  # type: ignore[arg-type]
-    return legacy if legacy is not None else get_suite(proof.get("cryptosuite"))
+    legacy = LEGACY_PROOF_TYPES.get(_text(proof, "type") or "")
+    return legacy if legacy is not None else get_suite(proof.get("cryptosuite") if isinstance(proof, dict) else None)
 
 
 def proof_suite_name(proof: Any) -> str | None:
     """The name a proof's suite goes by: its cryptosuite, or a legacy proof's type (None if neither is a string)."""
-    if not isinstance(proof, dict):
-        return None
-    proof_type = proof.get("type")
-    name = proof_type if isinstance(proof_type, str) and proof_type in LEGACY_PROOF_TYPES else proof.get("cryptosuite")
-    return name if isinstance(name, str) else None
+    proof_type = _text(proof, "type")
+    return proof_type if proof_type in LEGACY_PROOF_TYPES else _text(proof, "cryptosuite")
 
 
 def default_suite_for(key_type: KeyType) -> Cryptosuite:
