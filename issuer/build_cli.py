@@ -184,6 +184,15 @@ def _in_file(path: str, exc: PerseusError) -> PerseusError:
     return exc
 
 
+def _read_bytes(path: str, what: str) -> bytes:
+    """A file's bytes as they are on disk (hashed as they are, so a recipient's copy gives the same digest)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} {path}: {exc.strerror}") from None
+
+
 def _read_text(path: str) -> str:
     # utf-8-sig: spreadsheet exports often start CSV files with a byte-order mark.
     return read_text(path, "input", encoding="utf-8-sig")
@@ -454,8 +463,22 @@ def _cmd_emissions(args: argparse.Namespace) -> int:
             raise UsageError("--collection-method, --standard, --license and --generated-at need --source for an emissions report")
         metadata = _metadata(args, default_source=args.source) if args.source else None
         assurance, provenance = _assurance_and_provenance(args)
+        intensity = None
+        if args.intensity:
+            from perseus.issuer.adapters.neso_intensity import parse_neso_regional
+
+            raw = _read_bytes(args.intensity, "intensity file")
+            try:
+                intensity = parse_neso_regional(raw, source_url=args.intensity_source)
+            except InputDataError as exc:
+                raise _in_file(args.intensity, exc) from None
+        elif args.intensity_source:
+            raise UsageError("--intensity-source names where the --intensity file came from: give --intensity too")
         credential = build_emissions_credential(
             credentials,
+            method=args.method,
+            intensity=intensity,
+            missing_intensity="state" if args.missing_intensity == "leave-out-and-state" else "refuse",
             tariff=tariff,
             metadata=metadata,
             assurance=assurance,
@@ -546,14 +569,26 @@ def register(commands: Any) -> None:
         "emissions",
         help="an emissions report credential (Carbon Accounting Provider)",
         description="Build an EmissionsReportCredential from signed consumption credentials (each verified first) for "
-        "the same SME and the same whole calendar months: location-based emissions with DESNZ factors and, with "
-        "--tariff, market-based emissions from the tariff's fuel mix. Each input is linked by id and digest "
-        "(relatedResource).",
+        "the same SME and the same whole calendar months. --method perseus (default) is the IB1 Perseus method: "
+        "electricity = sum over half-hours of kWh x the NESO regional intensity for the meter's outcode (--intensity, "
+        "a recorded API response; its source, region, period and SHA-256 are stated), gas = m3 x the DESNZ per-m3 "
+        "factor. --method desnz-annual uses DESNZ annual kWh factors and does not claim the Perseus standard. Scope 1 "
+        "(gas) and Scope 2 (electricity) are stated separately; --tariff adds market-based Scope 2 from the tariff's "
+        "fuel mix (its disclosure must cover the period). Each input is linked by id and digest (relatedResource).",
     )
     e.add_argument("inputs", nargs="*", metavar="INPUT", help="signed consumption credentials (same as --consumption)")
     e.add_argument("--consumption", action="append", default=[], metavar="FILE", help="a signed consumption credential (repeatable)")
     e.add_argument("--tariff", metavar="FILE", help="a signed tariff credential whose fuel mix gives market-based emissions")
     e.add_argument("--year", type=int, metavar="YEAR", help="DESNZ factor year (default: the reporting year of the period)")
+    e.add_argument("--method", choices=("perseus", "desnz-annual"), default="perseus", help="emissions method (default: perseus)")
+    e.add_argument("--intensity", metavar="FILE", help="perseus method: the recorded NESO regional-by-postcode intensity response(s) for the meter's outcode")
+    e.add_argument("--intensity-source", metavar="URL", help="the URL the intensity file was fetched from (default: the documented endpoint for its outcode and period)")
+    e.add_argument(
+        "--missing-intensity",
+        choices=("refuse", "leave-out-and-state"),
+        default="refuse",
+        help="a half-hour of consumption without an intensity: refuse (default), or leave it out and state how many",
+    )
     _add_claim_options(e, default_source=None)
     _add_issue_options(e)
     e.set_defaults(run=_cmd_emissions)

@@ -257,13 +257,13 @@ def tariff_weekend_offpeak() -> dict:
                                          "start_date": "2023-01-01", "end_date": "2023-03-01"}),
         ],
         "fuel_mix": {
-            "period_start": "2022-04-01",
-            "period_end": "2023-04-01",
+            "period_start": "2023-04-01",
+            "period_end": "2024-04-01",
             "shares": {"coal": "1.6", "natural_gas": "38.4", "nuclear": "14.2", "renewables": "42.3", "other": "3.5"},
             "co2_g_per_kwh": "172",
             "radioactive_waste_g_per_kwh": "0.0011",
             "rego_backed_share": "100",
-            "source": "illustrative Fuel Mix Disclosure (1 April 2022 to 31 March 2023) for the sample supplier",
+            "source": "illustrative Fuel Mix Disclosure (1 April 2023 to 31 March 2024) for the sample supplier",
         },
     }
 
