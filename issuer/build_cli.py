@@ -437,7 +437,12 @@ def _cmd_tariff(args: argparse.Namespace) -> int:
     if args.format == "perseus-tariff" and not (isinstance(document, dict) and document.get("format") == "perseus-tariff"):
         raise UsageError(f'{args.input}: --format perseus-tariff needs "format": "perseus-tariff" in the file')
     try:
-        tariff = load_tariff(document)
+        tariff = load_tariff(document, payment_method=args.payment_method, accept_partial=args.accept_partial, customer_class=args.customer_class)
+        if tariff.direction == "import" and tariff.customer_class is None:
+            raise UsageError(
+                f"{args.input}: the tariff does not say whether it is for business or domestic supplies (VAT and the Climate "
+                "Change Levy depend on it): give --customer-class business|domestic, or customer_class in the file"
+            )
         metadata, assurance, provenance = _claims(args, default_source="SupplierTariffData", default_method="the supplier's published tariff data")
         credential = build_tariff_credential(tariff, metadata=metadata, assurance=assurance, provenance=provenance, **_common_build_kwargs(args))
     except InputDataError as exc:
@@ -495,6 +500,77 @@ def _cmd_emissions(args: argparse.Namespace) -> int:
             exc.args = (exc.message,)
         raise
     write_output(dump_json(credential), args.output)
+    return EXIT_OK
+
+
+# -- cost ------------------------------------------------------------------------------------------------------------
+
+
+def _add_tariff_choices(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("tariff choices")
+    g.add_argument("--customer-class", choices=("business", "domestic"), help="business (CCL, 20%% VAT above de minimis) or domestic supply (default: from the file)")
+    g.add_argument("--payment-method", metavar="METHOD", help="supplier response with rates for several payment methods: the one that applies (e.g. DIRECT_DEBIT)")
+    g.add_argument("--accept-partial", action="store_true", help="accept a paginated supplier response whose 'next' is set; the tariff then states it is partial")
+
+
+def _consumption_readings(credential: Any, path: str) -> tuple[Any, Any, Any, Any]:
+    """(supply point fuel, measure, readings, (period start, end)) from a consumption credential."""
+    from perseus.issuer.energy.model import EnergyUnit, IntervalReading
+    from perseus.verifier.dates import parse_datetime
+    from perseus.verifier.shapes import validate_shape
+
+    if not isinstance(credential, dict) or "EnergyConsumptionCredential" not in (credential.get("type") or []):
+        raise UsageError(f"{path}: not an EnergyConsumptionCredential (perseus cost prices a consumption credential's readings)")
+    problems = validate_shape(credential)
+    if problems:
+        raise UsageError(f"{path}: not a well-formed consumption credential: {problems[0].detail}")
+    subject = credential["credentialSubject"]
+    readings = [
+        IntervalReading(
+            parse_datetime(r["start"], field="start"), parse_datetime(r["end"], field="end"), Decimal(r["value"]), EnergyUnit(r["unit"]), r["quality"]
+        )
+        for r in subject.get("intervalReadings", [])
+    ]
+    if not readings:
+        raise UsageError(f"{path}: the credential has no interval readings to price (register-only credentials cannot be split into bands)")
+    period = (parse_datetime(subject["periodStart"], field="periodStart"), parse_datetime(subject["periodEnd"], field="periodEnd"))
+    point = subject["supplyPoint"]
+    return point["fuel"], point["measure"], readings, period
+
+
+def _cmd_cost(args: argparse.Namespace) -> int:
+    from perseus.issuer.adapters import load_tariff
+    from perseus.issuer.credentials.tariff import tariff_from_credential
+    from perseus.issuer.energy.bill import bill_json, bill_text
+    from perseus.issuer.energy.errors import InputDataError, TariffError
+    from perseus.issuer.energy.tariffs import cost
+
+    consumption = read_json(args.consumption, "consumption credential")
+    document = read_json(args.tariff, "tariff")
+    fuel, measure, readings, (start, end) = _consumption_readings(consumption, args.consumption)
+    try:
+        if isinstance(document, dict) and "TariffCredential" in (document.get("type") or []):
+            tariff = tariff_from_credential(document)
+            if args.customer_class:
+                tariff = replace(tariff, customer_class=args.customer_class)
+        else:
+            tariff = load_tariff(document, payment_method=args.payment_method, accept_partial=args.accept_partial, customer_class=args.customer_class)
+    except InputDataError as exc:
+        raise _in_file(args.tariff, exc) from None
+    if (fuel, measure) != (tariff.fuel, tariff.direction):
+        raise UsageError(f"the readings are {fuel} {measure}, but the tariff is for {tariff.fuel} {tariff.direction}")
+    try:
+        breakdown = cost(readings, tariff, period_start=start, period_end=end)
+    except (InputDataError, TariffError) as exc:
+        raise _in_file(args.consumption, exc) from None
+    described = {"supplier": tariff.supplier, "code": tariff.code, "name": tariff.name}
+    if args.json:
+        write_output(dump_json(bill_json(breakdown, tariff=described)), args.output)
+    else:
+        title = f"{tariff.supplier}: {tariff.name} ({tariff.code})"
+        if tariff.partial_response:
+            title += f"\nWARNING: {tariff.partial_response}"
+        write_output(bill_text(breakdown, title=title), args.output)
     return EXIT_OK
 
 
@@ -561,6 +637,7 @@ def register(commands: Any) -> None:
     )
     t.add_argument("input", metavar="INPUT", help="the tariff JSON file")
     t.add_argument("--format", choices=TARIFF_FORMATS, help="the input format (default: detected from the file)")
+    _add_tariff_choices(t)
     _add_claim_options(t, default_source="SupplierTariffData")
     _add_issue_options(t)
     t.set_defaults(run=_cmd_tariff)
@@ -592,6 +669,22 @@ def register(commands: Any) -> None:
     _add_claim_options(e, default_source=None)
     _add_issue_options(e)
     e.set_defaults(run=_cmd_emissions)
+
+    k = commands.add_parser(
+        "cost",
+        help="the bill for a consumption credential under a tariff, month by month",
+        description="Price a consumption credential's half-hourly readings under a tariff (a tariff credential, or a "
+        "tariff JSON in a supplier-API or Perseus form) and print the bill month by month: standing charges, each band's "
+        "kWh and cost, the Climate Change Levy and VAT (business supplies: CCL, and 20%% VAT on top of it, unless a "
+        "month is within HMRC's de minimis; domestic: 5%% VAT). --json gives exact pence for re-adding. Exit 0, or 2 "
+        "with one line saying what and where.",
+    )
+    k.add_argument("consumption", metavar="CONSUMPTION", help="a consumption credential (signed or not) with interval readings")
+    k.add_argument("tariff", metavar="TARIFF", help="a tariff credential, or a tariff JSON file")
+    k.add_argument("--json", action="store_true", help="print the bill as JSON (exact pence as decimal strings)")
+    k.add_argument("-o", "--output", metavar="FILE", help="write the bill here (default: standard output)")
+    _add_tariff_choices(k)
+    k.set_defaults(run=_cmd_cost)
 
 
 def main(argv: list[str] | None = None) -> int:
