@@ -92,7 +92,7 @@ EXAMPLES: tuple[Example, ...] = (
         "2024-01-05T09:00:00Z",
         "build consumption {in}/gas_register_reads_hcf.json --issuer {issuer}",
         "Gas register reads in hundreds of cubic feet (an imperial meter) for 2023: a 4-digit register rolling over, "
-        "customer reads, and a meter exchange in August that starts a new baseline; kWh via 2.83168 m3 per hcf.",
+        "customer reads, and a meter exchange in August that starts a new baseline; kWh via 2.83 m3 per hcf, as bills convert (the factor is stated).",
     ),
     Example(
         "gas-register-m3-2023-10",

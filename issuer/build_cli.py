@@ -27,7 +27,7 @@ from perseus.verifier.errors import PerseusError
 CONSUMPTION_FORMATS = ("ib1", "csv-long", "csv-wide", "register-reads")
 TARIFF_FORMATS = ("tariff-json", "perseus-tariff")
 SOURCES = ("SmartMeterViaDCC", "SupplierBilling", "CustomerRead", "SupplierTariffData")
-UNITS = ("KWH", "WHR", "MWH", "MTQ", "FTQ", "HH")
+UNITS = ("KWH", "WHR", "MWH", "MTQ", "FTQ", "HH", "FC")
 #: The metadata's collectionMethod when --collection-method is not given: what the input format tells us.
 COLLECTION_METHODS = {
     "ib1": "half-hourly readings from the IB1 Perseus consumption API (standard energy-consumption-data)",
@@ -247,6 +247,7 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
     from perseus.issuer.adapters import load_register_reads, parse_ib1_consumption, read_long, read_wide
     from perseus.issuer.credentials import build_consumption_credential
     from perseus.issuer.energy.consumption import build_consumption
+    from perseus.issuer.energy.gas import imperial_factor
     from perseus.issuer.energy.factors import CalorificValue
     from perseus.issuer.energy.model import EnergyUnit
     from perseus.issuer.energy.mpan import supply_point
@@ -267,8 +268,9 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
     postcode = args.postcode
     point = None
     default_source = "SmartMeterViaDCC"
+    check_mprn = not args.no_mprn_check
     if fmt == "register-reads":
-        reads = load_register_reads(text)
+        reads = load_register_reads(text, check_mprn_digits=check_mprn)
         point = reads.supply_point
         if postcode:
             point = replace(point, postcode_outcode=_outcode(postcode))
@@ -296,7 +298,7 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         identifier = args.mprn if fuel == "gas" else args.mpan
         if not identifier:
             raise UsageError(f"{args.input} does not name its meter: give --{'mprn' if fuel == 'gas' else 'mpan'}")
-        point = supply_point(identifier, fuel, args.measure, postcode)  # type: ignore[arg-type]
+        point = supply_point(identifier, fuel, args.measure, postcode, check_mprn_digits=check_mprn)  # type: ignore[arg-type]
     if point is None:  # pragma: no cover - every branch sets it
         raise UsageError("no supply point")
     if args.mpan and point.scheme == "MPAN" and args.mpan.replace(" ", "")[-13:] != point.identifier:
@@ -328,6 +330,7 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         cv=cv,
         correction_factor=correction,
         correction_factor_source=correction_source,
+        hcf=imperial_factor(args.imperial_factor),
     )
     metadata, assurance, provenance = _claims(args, default_source=default_source, default_method=COLLECTION_METHODS[fmt])
     return build_consumption_credential(
@@ -601,11 +604,16 @@ def register(commands: Any) -> None:
     c.add_argument("--format", choices=CONSUMPTION_FORMATS, help="the input format (default: detected)")
     m = c.add_argument_group("supply point and period")
     m.add_argument("--mpan", metavar="MPAN", help="electricity meter: 13-digit core or 21-character full MPAN (check digit verified)")
-    m.add_argument("--mprn", metavar="MPRN", help="gas meter: MPRN (check digits verified)")
+    m.add_argument("--mprn", metavar="MPRN", help="gas meter: MPRN (check digits verified unless --no-mprn-check)")
+    m.add_argument(
+        "--no-mprn-check",
+        action="store_true",
+        help="do not check the MPRN's check digits (the rule comes from an unconfirmed source): the credential states checkDigit NotChecked",
+    )
     m.add_argument("--measure", choices=("import", "export"), default="import", help="import (consumption) or export (default: import)")
     m.add_argument("--postcode", metavar="OUTCODE", help="postcode outcode of the supply, e.g. SE1 (a full postcode is cut to its outcode)")
     m.add_argument("--account", metavar="DID_OR_REF", help="the SME the data belongs to: its DID, or an opaque account reference")
-    m.add_argument("--unit", choices=UNITS, default="KWH", help="unit of CSV values (default: KWH; WHR = Wh, MTQ = m³, FTQ = ft³, HH = hundreds of ft³)")
+    m.add_argument("--unit", choices=UNITS, default="KWH", help="unit of CSV values (default: KWH; WHR = Wh, MTQ = m³, FTQ = ft³, HH = hundreds of ft³, FC = thousands of ft³)")
     m.add_argument("--timezone", default="Europe/London", help="timezone of local days and months (default: Europe/London)")
     m.add_argument("--from", dest="period_from", metavar="DATE", help="period start: a local date (midnight) or a date-time; readings before it are left out")
     m.add_argument("--to", dest="period_to", metavar="DATE", help="period end (exclusive): a local date or a date-time")
@@ -624,6 +632,12 @@ def register(commands: Any) -> None:
     gas.add_argument("--cv-to", metavar="DATE", help="day after the last day it covers")
     gas.add_argument("--correction-factor", metavar="FACTOR", help="volume correction factor (default: 1.02264, from the data files)")
     gas.add_argument("--correction-factor-source", metavar="TEXT", help="where a non-standard correction factor comes from")
+    gas.add_argument(
+        "--imperial-factor",
+        choices=("bill", "exact"),
+        default="bill",
+        help="m3 per hundred cubic feet for imperial meters: bill = 2.83 as GB bills use (default), exact = 2.8316846592; the credential states it",
+    )
     _add_claim_options(c, default_source=None)
     _add_issue_options(c)
     c.set_defaults(run=_cmd_consumption)

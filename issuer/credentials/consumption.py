@@ -146,6 +146,7 @@ def supply_point_json(point: SupplyPoint) -> dict[str, Any]:
             out["fullMpan"] = point.full_mpan
     else:
         out["mprn"] = point.identifier
+        out["checkDigit"] = point.check_digit
     out["fuel"] = point.fuel
     out["measure"] = point.measure
     if point.postcode_outcode:
@@ -218,6 +219,8 @@ def _gas(conversion: GasConversion) -> dict[str, Any]:
     if conversion.correction_factor_source:
         out["correctionFactorSource"] = conversion.correction_factor_source
     out["calorificValue"] = decimal_text(conversion.calorific_value_mj_per_m3)
+    if conversion.cv_as_given is not None:
+        out["calorificValueAsGiven"] = decimal_text(conversion.cv_as_given)
     out["calorificValueSource"] = conversion.cv_source
     out["calorificValuePeriodStart"] = date_text(conversion.cv_period_start)
     out["calorificValuePeriodEnd"] = date_text(conversion.cv_period_end)

@@ -131,14 +131,22 @@ def calorific_value(on: date) -> CalorificValue:
 
 @cache
 def gas_constants() -> dict[str, GasConstant]:
-    """``volume_correction_factor``, ``mj_per_kwh``, ``imperial_m3_per_hundred_cubic_feet``, with sources."""
+    """``volume_correction_factor``, ``mj_per_kwh``, ``imperial_m3_per_hundred_cubic_feet`` (the bill's 2.83) and
+    ``imperial_m3_per_hundred_cubic_feet_exact`` (2.8316846592), with sources."""
     doc = _load("gas_conversion.json")
     out = {}
-    for key in ("volume_correction_factor", "mj_per_kwh", "imperial_m3_per_hundred_cubic_feet"):
+    for key in ("volume_correction_factor", "mj_per_kwh", "imperial_m3_per_hundred_cubic_feet", "imperial_m3_per_hundred_cubic_feet_exact"):
         entry = doc[key]
         _require(entry, ("value", "source", "year"), f"gas_conversion.json {key}")
         out[key] = GasConstant(Decimal(entry["value"]), entry["source"], int(entry["year"]), entry.get("caveat"))
     return out
+
+
+@cache
+def cv_truncation() -> tuple[int, str]:
+    """(decimal places, the rule in words) for truncating an average calorific value (reg. 3(2))."""
+    entry = _load("gas_conversion.json")["calorific_value_truncation"]
+    return int(entry["places"]), str(entry["rule"])
 
 
 @cache

@@ -23,6 +23,7 @@ MWH   megawatt hour               large sites
 MTQ   cubic metre                 SMETS2 gas volume
 FTQ   cubic foot                  imperial gas volume
 HH    hundred cubic foot          older imperial gas meters ("hundreds of cubic feet", hcf)
+FC    thousand cubic foot         imperial gas meters counting thousands of cubic feet
 KGM   kilogram                    emissions (kg CO2e)
 ====  ==========================  =======================================================
 """
@@ -88,6 +89,7 @@ class EnergyUnit(str, enum.Enum):
     MTQ = "MTQ"
     FTQ = "FTQ"
     HH = "HH"
+    FC = "FC"
 
     @property
     def is_energy(self) -> bool:
@@ -174,9 +176,11 @@ class SupplyPoint:
     measure: Measure = "import"
     postcode_outcode: str | None = None
     full_mpan: str | None = None
+    check_digit: Literal["Verified", "NotChecked"] = "Verified"  # NotChecked: the issuer switched the (MPRN) check off
 
     def __post_init__(self) -> None:
         _one_of(self.scheme, ("MPAN", "MPRN"), "scheme")
+        _one_of(self.check_digit, ("Verified", "NotChecked"), "check_digit")
         _one_of(self.fuel, ("electricity", "gas"), "fuel")
         _one_of(self.measure, ("import", "export"), "measure")
         if (self.scheme == "MPAN") != (self.fuel == "electricity"):
@@ -325,6 +329,7 @@ class GasConversion:
     kwh: Decimal
     rounding: str
     imperial_factor_m3: Decimal | None = None  # m³ per volume unit, when the meter is imperial
+    cv_as_given: Decimal | None = None  # the CV before truncation to 0.1 MJ/m³, when truncation changed it
     formula: str = "kWh = volume_m3 × correction_factor × calorific_value_MJ_per_m3 / 3.6"
     legal_basis: str = "Gas (Calculation of Thermal Energy) Regulations 1996 (SI 1996/439), reg. 3"
 

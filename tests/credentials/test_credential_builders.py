@@ -127,8 +127,8 @@ def test_gas_register_reads_state_baseline_rollover_and_conversion() -> None:
     assert len(series["meterExchanges"]) == 1 and series["meterExchanges"][0]["newBaseline"]["value"] == "0"
     assert Decimal(series["consumption"]) == data.register_consumption.total  # type: ignore[union-attr]
     gas = subject["gasConversion"]
-    assert gas["volumeUnit"] == "HH" and gas["imperialFactor"] == "2.83168" and gas["correctionFactor"] == "1.02264"
-    assert Decimal(gas["volumeM3"]) == Decimal(gas["volume"]) * Decimal("2.83168")
+    assert gas["volumeUnit"] == "HH" and gas["imperialFactor"] == "2.83" and gas["correctionFactor"] == "1.02264"
+    assert Decimal(gas["volumeM3"]) == Decimal(gas["volume"]) * Decimal("2.83")  # the bill factor, as stated
     assert subject["totalKwh"] == gas["kwh"]
     assert subject["accountReference"] == reads.account
 
