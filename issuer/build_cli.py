@@ -30,7 +30,7 @@ SOURCES = ("SmartMeterViaDCC", "SupplierBilling", "CustomerRead", "SupplierTarif
 UNITS = ("KWH", "WHR", "MWH", "MTQ", "FTQ", "HH", "FC")
 #: The metadata's collectionMethod when --collection-method is not given: what the input format tells us.
 COLLECTION_METHODS = {
-    "ib1": "half-hourly readings from the IB1 Perseus consumption API (standard energy-consumption-data)",
+    "ib1": "half-hourly readings from an IB1 Perseus consumption API response (energy-consumption-data 2026-03-12), restated as start, end, value, unit, quality",
     "csv-long": "half-hourly readings from a CSV export, one row per interval",
     "csv-wide": "half-hourly readings from a CSV export, one row per local day",
     "register-reads": "cumulative register reads from the baseline, with corrections and meter exchanges",
@@ -77,7 +77,12 @@ def _add_claim_options(p: argparse.ArgumentParser, *, default_source: str | None
     g.add_argument("--standard", metavar="IRI", help="the IB1 standard the data conforms to (default: the Perseus standard for the type)")
     g.add_argument("--license", metavar="IRI", help="the licence the data is shared under (default: the Perseus scheme licence)")
     g.add_argument("--generated-at", metavar="DATETIME", help="when the data was produced (default: validFrom)")
-    g.add_argument("--assurance-level", type=int, choices=(1, 2, 3, 4), default=2, help="IB1 dataset assurance level (default: 2)")
+    g.add_argument(
+        "--assurance-level",
+        type=int,
+        choices=(1, 2, 3, 4),
+        help="IB1 dataset assurance level, as the provider configures it (default: none stated; this tool cannot observe it)",
+    )
     g.add_argument("--origin-method", metavar="IRI", help="IB1 origin-method IRI (default: SmartDCCOtherUser for smart-meter data)")
     g.add_argument("--missing-data", choices=("Complete", "Missing", "Substituted"), help="override the IB1 missingData value derived from the data")
     g.add_argument("--pcaf-score", type=int, choices=(1, 2, 3, 4, 5), help="override the derived PCAF data-quality score (needs --pcaf-reason)")
@@ -267,6 +272,7 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
     account = args.account
     postcode = args.postcode
     point = None
+    method_note = ""
     default_source = "SmartMeterViaDCC"
     check_mprn = not args.no_mprn_check
     if fmt == "register-reads":
@@ -284,8 +290,15 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         default_source = "SupplierBilling"
     else:
         if fmt == "ib1":
-            response = parse_ib1_consumption(text)
+            response = parse_ib1_consumption(text, accept_nonconforming=args.accept_nonconforming)
             intervals = response.readings
+            if response.nonconforming:
+                method_note = (
+                    f"; accepted although it does not conform to the IB1 2026-03-12 consumption schema "
+                    f"({len(response.nonconforming)} deviation{'s' if len(response.nonconforming) != 1 else ''}, first: {response.nonconforming[0]})"
+                )
+            if response.extensions:
+                method_note += "; read as this project's extension, outside the IB1 schema: " + ", ".join(response.extensions)
             fuel = response.fuel
             postcode = postcode or response.postcode_outcode
         else:
@@ -332,7 +345,7 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         correction_factor_source=correction_source,
         hcf=imperial_factor(args.imperial_factor),
     )
-    metadata, assurance, provenance = _claims(args, default_source=default_source, default_method=COLLECTION_METHODS[fmt])
+    metadata, assurance, provenance = _claims(args, default_source=default_source, default_method=COLLECTION_METHODS[fmt] + method_note)
     return build_consumption_credential(
         data,
         metadata=metadata,
@@ -618,6 +631,12 @@ def register(commands: Any) -> None:
     m.add_argument("--from", dest="period_from", metavar="DATE", help="period start: a local date (midnight) or a date-time; readings before it are left out")
     m.add_argument("--to", dest="period_to", metavar="DATE", help="period end (exclusive): a local date or a date-time")
     m.add_argument("--no-daily-totals", action="store_true", help="state monthly totals only (smaller credential)")
+    m.add_argument(
+        "--accept-nonconforming",
+        action="store_true",
+        help="ib1 input: read a response that breaks the IB1 2026-03-12 schema (missing takenAt or cumulative, takenAt before "
+        "to); the credential's collection method says so",
+    )
     m.add_argument(
         "--register-digits",
         type=int,

@@ -45,7 +45,7 @@ from perseus.verifier.verify import verify_credential
 from .claims import DERIVED_ASSURANCE, NO_PROVENANCE, Assurance, Metadata, Provenance, ProvenanceStep, pcaf_for, worst_missing_data
 from .encode import decimal_text, local_text, utc_text
 from .envelope import Check, envelope, finish
-from .ib1 import ib1
+from .ib1 import ib1, role_url
 
 __all__ = [
     "METHODS",
@@ -290,7 +290,7 @@ def build_emissions_credential(
         ),
         check_method=(
             "For each relatedResource: obtain the credential, verify its proof and that its issuer is accredited "
-            "(consumption: energy-data-provider role), recompute its digest (SHA-256 of its RDFC-1.0 canonical N-Quads, "
+            f"(consumption: {role_url('energy-data-provider')}), recompute its digest (SHA-256 of its RDFC-1.0 canonical N-Quads, "
             "proofs included, as a base58btc multihash) and compare; then re-add the contributions: they give the totals"
             + recompute + "."
         ),
