@@ -590,6 +590,32 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_recompute(args: argparse.Namespace) -> int:
+    from perseus.issuer.adapters.neso_intensity import parse_neso_regional
+    from perseus.issuer.credentials.emissions import recompute_emissions
+    from perseus.issuer.energy.errors import InputDataError
+
+    report = read_json(args.report, "emissions report")
+    if not isinstance(report, dict) or "EmissionsReportCredential" not in (report.get("type") or []):
+        raise UsageError(f"{args.report}: not an EmissionsReportCredential")
+    consumption = [read_json(p, "consumption credential") for p in args.consumption]
+    tariff = read_json(args.tariff, "tariff credential") if args.tariff else None
+    intensity = None
+    if args.intensity:
+        try:
+            intensity = parse_neso_regional(_read_bytes(args.intensity, "intensity file"))
+        except InputDataError as exc:
+            raise _in_file(args.intensity, exc) from None
+    problems = recompute_emissions(report, consumption, intensity=intensity, tariff=tariff)
+    if problems:
+        print("NOT RECOMPUTED")
+        for p in problems:
+            print(f"  {p}")
+        return 1
+    print(f"RECOMPUTED: every figure of {args.report} matches its inputs" + (f" and {args.intensity}" if args.intensity else ""))
+    return EXIT_OK
+
+
 # -- registration ------------------------------------------------------------------------------------------------------
 
 
@@ -718,6 +744,20 @@ def register(commands: Any) -> None:
     k.add_argument("-o", "--output", metavar="FILE", help="write the bill here (default: standard output)")
     _add_tariff_choices(k)
     k.set_defaults(run=_cmd_cost)
+
+    r = commands.add_parser(
+        "recompute-emissions",
+        help="recompute an emissions report's figures from its inputs and the same intensity file",
+        description="Recompute every figure of an EmissionsReportCredential from the consumption credentials it links to "
+        "(each verified), the tariff credential for market-based figures, and, for the Perseus method, the recorded intensity "
+        "file, whose SHA-256 must be the one the report names. Exit 0 when every figure matches, 1 when one does not, 2 on "
+        "unreadable input.",
+    )
+    r.add_argument("report", metavar="REPORT", help="the emissions report credential")
+    r.add_argument("--consumption", action="append", default=[], required=True, metavar="FILE", help="a consumption credential it links to (repeatable)")
+    r.add_argument("--tariff", metavar="FILE", help="the tariff credential whose fuel mix gave market-based figures")
+    r.add_argument("--intensity", metavar="FILE", help="the recorded NESO intensity file the report names")
+    r.set_defaults(run=_cmd_recompute)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,7 +29,7 @@ from perseus.issuer.energy.mpan import supply_point
 from perseus.issuer.keyfile import KeyFile, generate_key_file
 from perseus.issuer.signing import sign_document
 from perseus.verifier.shapes import validate_shape
-from perseus_credential_helpers import EXAMPLES, INPUTS, ISSUED, SME, cap_key, edp_key, half_hours, january_electricity  # noqa: F401
+from perseus_credential_helpers import EXAMPLES, INPUTS, ISSUED, SME, cap_key, edp_key, half_hours, january_electricity, perseus_cli  # noqa: F401
 
 PERSEUS_STANDARD = "https://registry.core.trust.ib1.org/scheme/perseus/standard/emissions-report/2026-03-12"
 ELECTRICITY_PROCESS = "https://registry.core.trust.ib1.org/scheme/perseus/process/electricity-emissions-calculation/2026-03-12"
@@ -185,3 +185,22 @@ def test_a_verifier_with_the_same_intensity_file_recomputes_the_example_exactly(
     other_file = parse_neso_regional((INPUTS / "neso_intensity_SE1_2023-10.json").read_bytes() + b"\n")
     assert "SHA-256" in recompute_emissions(report, inputs, intensity=other_file, tariff=tariff)[0]
     assert "give the recorded file" in recompute_emissions(report, inputs, tariff=tariff)[0]
+
+
+def test_perseus_recompute_emissions_command(perseus_cli: Any, tmp_path: Any) -> None:
+    report = EXAMPLES / "credentials" / "emissions-2023-10.json"
+    args = [
+        "recompute-emissions", report,
+        "--consumption", EXAMPLES / "credentials" / "electricity-halfhourly-2023-10.json",
+        "--consumption", EXAMPLES / "credentials" / "gas-register-m3-2023-10.json",
+        "--tariff", EXAMPLES / "credentials" / "tariff-weekend-offpeak-fuelmix.json",
+    ]
+    ok = perseus_cli(*args, "--intensity", INPUTS / "neso_intensity_SE1_2023-10.json")
+    assert ok.code == 0 and ok.out.startswith("RECOMPUTED"), ok.err
+    altered = _example("emissions-2023-10")
+    altered["credentialSubject"]["scope1KgCO2e"] = "1103.611"
+    path = tmp_path / "altered.json"
+    path.write_text(json.dumps(altered), encoding="utf-8")
+    args[1] = path
+    bad = perseus_cli(*args, "--intensity", INPUTS / "neso_intensity_SE1_2023-10.json")
+    assert bad.code == 1 and "scope1KgCO2e" in bad.out
