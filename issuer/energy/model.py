@@ -720,3 +720,8 @@ class EmissionsResult:
     method: str
     inputs: tuple[EmissionsInput, ...] = field(default_factory=tuple)
     rounding: str = ""
+    # Scope 1 (gas) and Scope 2 (electricity) apart: location_based_kg and market_based_kg above add gas in
+    # (the old combined figures); a report states these instead.
+    scope1_kg: Decimal = Decimal(0)
+    scope2_location_based_kg: Decimal = Decimal(0)
+    scope2_market_based_kg: Decimal | None = None
