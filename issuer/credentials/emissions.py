@@ -700,9 +700,12 @@ def recompute_emissions(
     report names (same SHA-256); the method, missing-intensity policy and factor year are read from the report.
     """
     loader = loader or DocumentLoader()
-    subject = report.get("credentialSubject") if isinstance(report, Mapping) else None
-    if not isinstance(subject, Mapping):
-        return ["the report has no credentialSubject"]
+    if not isinstance(report, dict) or "EmissionsReportCredential" not in (report.get("type") or []):
+        return ["not an EmissionsReportCredential"]
+    shape = validate_shape(report)
+    if shape:
+        return [f"the report is not well formed: {shape[0].detail}"]
+    subject = report["credentialSubject"]
     method: Method = "desnz-annual" if subject.get("method") == METHOD else "perseus"
     problems: list[str] = []
     stated_series = subject.get("intensitySeries")

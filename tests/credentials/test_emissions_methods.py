@@ -204,3 +204,19 @@ def test_perseus_recompute_emissions_command(perseus_cli: Any, tmp_path: Any) ->
     args[1] = path
     bad = perseus_cli(*args, "--intensity", INPUTS / "neso_intensity_SE1_2023-10.json")
     assert bad.code == 1 and "scope1KgCO2e" in bad.out
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda r: r.__setitem__("type", ["VerifiableCredential"]),
+        lambda r: r["credentialSubject"].pop("contributions"),
+        lambda r: r["credentialSubject"]["emissionFactors"][0].__setitem__("year", 2023),
+        lambda r: r["credentialSubject"]["intensitySeries"].__setitem__("fileSha256", "not-a-digest"),
+    ],
+)
+def test_a_malformed_report_gives_a_reason_not_a_traceback(mutate: Any) -> None:
+    report = _example("emissions-2023-10")
+    mutate(report)
+    problems = recompute_emissions(report, [], intensity=load_neso_regional(INPUTS / "neso_intensity_SE1_2023-10.json"))
+    assert problems and ("not an EmissionsReportCredential" in problems[0] or "not well formed" in problems[0])
