@@ -70,7 +70,10 @@ PERSEUS_DESCRIPTION = (
     "IB1 Perseus method (Carbon Accounting Provider guide 2026-03-12): electricity Scope 2 location-based = sum over "
     "half-hours of kWh x NESO half-hourly regional carbon intensity for the meter's postcode outcode; gas Scope 1 = "
     "metered volume m3 x DESNZ natural-gas factor per m3; market-based Scope 2 = electricity kWh x supplier fuel-mix "
-    "CO2 g/kWh / 1000 when a disclosure covering the period is given. Scope 1 and Scope 2 are reported separately."
+    "CO2 g/kWh / 1000 when a disclosure covering the period is given. Scope 1 and Scope 2 are reported separately. "
+    "Each monthlyEmissions item is an IB1 emissions report item: type = fuel, from = start, to = end (a whole calendar "
+    "month of monthTimeBasis, to exclusive), emissions value = locationBasedKgCO2e (electricity) or scope1KgCO2e (gas) "
+    "with unitCode KGM, takenAt = the credential's validFrom."
 )
 DESNZ_DESCRIPTION = (
     "Annual DESNZ factors (not the Perseus method): electricity Scope 2 location-based = kWh x DESNZ UK electricity "
