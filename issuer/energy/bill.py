@@ -89,24 +89,27 @@ def bill_text(cost: CostBreakdown, *, title: str = "") -> str:
         f"{'Income' if cost.direction == 'export' else 'Bill'} {cost.period_start.date().isoformat()} to "
         f"{cost.period_end.date().isoformat()} (end exclusive); customer class: {cost.customer_class or 'not stated'}"
     )
+    def line(label: str, pounds: Decimal) -> str:
+        return f"  {label:<52}£{pounds:>10}"
+
     for m in cost.months:
         lines.append("")
         lines.append(f"{m.label}  ({m.start.date().isoformat()} to {m.end.date().isoformat()}): {_TAXES[m.taxes]}")
         if m.standing_days:
-            lines.append(f"  standing charge   {m.standing_days:>3} days{'':>17}  £{_gbp(m.standing_pence_exc_vat):>10}")
+            lines.append(line(f"standing charge, {m.standing_days} days", _gbp(m.standing_pence_exc_vat)))
         for b in m.by_band:
-            lines.append(f"  {b.band:<16}  {_text(b.kwh):>14} kWh{'':>9}  £{_gbp(b.pence_exc_vat):>10}")
+            lines.append(line(f"{b.band}: {_text(b.kwh)} kWh", _gbp(b.pence_exc_vat)))
         if m.taxes == "business":
-            rate = f"{_text(m.ccl_pence_per_kwh)} p/kWh" if m.ccl_pence_per_kwh is not None else "by date"
-            lines.append(f"  Climate Change Levy  {_text(m.kwh):>11} kWh x {rate:<13}  £{_gbp(m.ccl_pence):>10}")
+            rate = f"{_text(m.ccl_pence_per_kwh.normalize())} p/kWh" if m.ccl_pence_per_kwh is not None else "the rate of each day"
+            lines.append(line(f"Climate Change Levy: {_text(m.kwh)} kWh x {rate}", _gbp(m.ccl_pence)))
         elif m.de_minimis_kwh is not None:
-            lines.append(f"  de minimis: {_text(m.kwh)} kWh <= {_text(m.de_minimis_kwh.quantize(Decimal('0.001')))} kWh, no CCL")
+            lines.append(f"  de minimis: {_text(m.kwh)} kWh <= {_text(m.de_minimis_kwh.quantize(Decimal('0.001')))} kWh, so no CCL")
         if cost.direction == "import":
             base = m.energy_pence_exc_vat + m.standing_pence_exc_vat + m.ccl_pence
             pct = _text((m.vat_rate * 100).normalize())
-            lines.append(f"  VAT {pct}% on £{_gbp(base)}{'':>14}  £{_gbp(m.vat_pence):>10}")
-        lines.append(f"  month total{'':>31}  £{_gbp(m.total_pence_inc_vat):>10}")
+            lines.append(line(f"VAT {pct}% on £{_gbp(base)}", _gbp(m.vat_pence)))
+        lines.append(line("month total", _gbp(m.total_pence_inc_vat)))
     lines.append("")
-    lines.append(f"TOTAL {_text(cost.kwh)} kWh{'':>20}  £{cost.total_gbp_inc_vat:>10}")
+    lines.append(line(f"TOTAL {_text(cost.kwh)} kWh", cost.total_gbp_inc_vat))
     lines.append("(lines are rounded to the penny for reading; the total is the exact sum rounded once)")
     return "\n".join(lines) + "\n"
