@@ -92,7 +92,7 @@ EXAMPLES: tuple[Example, ...] = (
         "2024-01-05T09:00:00Z",
         "build consumption {in}/gas_register_reads_hcf.json --issuer {issuer}",
         "Gas register reads in hundreds of cubic feet (an imperial meter) for 2023: a 4-digit register rolling over, "
-        "customer reads, and a meter exchange in August that starts a new baseline; kWh via 2.83168 m3 per hcf.",
+        "customer reads, and a meter exchange in August that starts a new baseline; kWh via 2.83 m3 per hcf, as bills convert (the factor is stated).",
     ),
     Example(
         "gas-register-m3-2023-10",
@@ -142,9 +142,11 @@ EXAMPLES: tuple[Example, ...] = (
         "cap-example-key.json",
         "2023-11-10T12:00:00Z",
         "build emissions --consumption {electricity-halfhourly-2023-10} --consumption {gas-register-m3-2023-10} "
-        "--tariff {tariff-weekend-offpeak-fuelmix} --issuer {issuer}",
-        "An emissions report for October 2023 computed from the two signed consumption credentials above "
-        "(electricity and gas) and the tariff's fuel mix (market-based), each linked by id and digest.",
+        "--tariff {tariff-weekend-offpeak-fuelmix} --intensity {in}/neso_intensity_SE1_2023-10.json --issuer {issuer}",
+        "An emissions report for October 2023 by the IB1 Perseus method, computed from the two signed consumption "
+        "credentials above: electricity half-hours x the NESO regional intensity for SE1 (a constructed sample series, "
+        "named by URL, region, period and SHA-256), gas m3 x the DESNZ per-m3 factor; Scope 1 and Scope 2 apart, and "
+        "market-based Scope 2 from the tariff's fuel mix, each input linked by id and digest.",
     ),
 )
 
@@ -173,7 +175,9 @@ def run(out: Path, *, echo: bool = True, verify: bool = True) -> None:
                     print("perseus " + shlex.join(_relative(argv)))
                 if perseus(argv) != 0:
                     raise SystemExit(f"example {example.name}: `perseus {argv[0]}` failed")
-            if verify and perseus(["verify", str(out / f"{example.name}.json")]) != 0:
+            # A report's links are checked against the credentials it names: give the examples built before it.
+            inputs = [a for e in EXAMPLES[: EXAMPLES.index(example)] for a in ("--input", str(out / f"{e.name}.json"))]
+            if verify and perseus(["verify", str(out / f"{example.name}.json"), *inputs]) != 0:
                 raise SystemExit(f"example {example.name} does not verify")
 
 

@@ -27,10 +27,10 @@ from perseus.verifier.errors import PerseusError
 CONSUMPTION_FORMATS = ("ib1", "csv-long", "csv-wide", "register-reads")
 TARIFF_FORMATS = ("tariff-json", "perseus-tariff")
 SOURCES = ("SmartMeterViaDCC", "SupplierBilling", "CustomerRead", "SupplierTariffData")
-UNITS = ("KWH", "WHR", "MWH", "MTQ", "FTQ", "HH")
+UNITS = ("KWH", "WHR", "MWH", "MTQ", "FTQ", "HH", "FC")
 #: The metadata's collectionMethod when --collection-method is not given: what the input format tells us.
 COLLECTION_METHODS = {
-    "ib1": "half-hourly readings from the IB1 Perseus consumption API (standard energy-consumption-data)",
+    "ib1": "half-hourly readings from an IB1 Perseus consumption API response (energy-consumption-data 2026-03-12), restated as start, end, value, unit, quality",
     "csv-long": "half-hourly readings from a CSV export, one row per interval",
     "csv-wide": "half-hourly readings from a CSV export, one row per local day",
     "register-reads": "cumulative register reads from the baseline, with corrections and meter exchanges",
@@ -77,7 +77,12 @@ def _add_claim_options(p: argparse.ArgumentParser, *, default_source: str | None
     g.add_argument("--standard", metavar="IRI", help="the IB1 standard the data conforms to (default: the Perseus standard for the type)")
     g.add_argument("--license", metavar="IRI", help="the licence the data is shared under (default: the Perseus scheme licence)")
     g.add_argument("--generated-at", metavar="DATETIME", help="when the data was produced (default: validFrom)")
-    g.add_argument("--assurance-level", type=int, choices=(1, 2, 3, 4), default=2, help="IB1 dataset assurance level (default: 2)")
+    g.add_argument(
+        "--assurance-level",
+        type=int,
+        choices=(1, 2, 3, 4),
+        help="IB1 dataset assurance level, as the provider configures it (default: none stated; this tool cannot observe it)",
+    )
     g.add_argument("--origin-method", metavar="IRI", help="IB1 origin-method IRI (default: SmartDCCOtherUser for smart-meter data)")
     g.add_argument("--missing-data", choices=("Complete", "Missing", "Substituted"), help="override the IB1 missingData value derived from the data")
     g.add_argument("--pcaf-score", type=int, choices=(1, 2, 3, 4, 5), help="override the derived PCAF data-quality score (needs --pcaf-reason)")
@@ -184,6 +189,15 @@ def _in_file(path: str, exc: PerseusError) -> PerseusError:
     return exc
 
 
+def _read_bytes(path: str, what: str) -> bytes:
+    """A file's bytes as they are on disk (hashed as they are, so a recipient's copy gives the same digest)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} {path}: {exc.strerror}") from None
+
+
 def _read_text(path: str) -> str:
     # utf-8-sig: spreadsheet exports often start CSV files with a byte-order mark.
     return read_text(path, "input", encoding="utf-8-sig")
@@ -237,6 +251,7 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
     from perseus.issuer.adapters import load_register_reads, parse_ib1_consumption, read_long, read_wide
     from perseus.issuer.credentials import build_consumption_credential
     from perseus.issuer.energy.consumption import build_consumption
+    from perseus.issuer.energy.gas import imperial_factor
     from perseus.issuer.energy.factors import CalorificValue
     from perseus.issuer.energy.model import EnergyUnit
     from perseus.issuer.energy.mpan import supply_point
@@ -256,9 +271,11 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
     account = args.account
     postcode = args.postcode
     point = None
+    method_note = ""
     default_source = "SmartMeterViaDCC"
+    check_mprn = not args.no_mprn_check
     if fmt == "register-reads":
-        reads = load_register_reads(text)
+        reads = load_register_reads(text, check_mprn_digits=check_mprn)
         point = reads.supply_point
         if postcode:
             point = replace(point, postcode_outcode=_outcode(postcode))
@@ -272,8 +289,15 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         default_source = "SupplierBilling"
     else:
         if fmt == "ib1":
-            response = parse_ib1_consumption(text)
+            response = parse_ib1_consumption(text, accept_nonconforming=args.accept_nonconforming)
             intervals = response.readings
+            if response.nonconforming:
+                method_note = (
+                    f"; accepted although it does not conform to the IB1 2026-03-12 consumption schema "
+                    f"({len(response.nonconforming)} deviation{'s' if len(response.nonconforming) != 1 else ''}, first: {response.nonconforming[0]})"
+                )
+            if response.extensions:
+                method_note += "; read as this project's extension, outside the IB1 schema: " + ", ".join(response.extensions)
             fuel = response.fuel
             postcode = postcode or response.postcode_outcode
         else:
@@ -286,7 +310,7 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         identifier = args.mprn if fuel == "gas" else args.mpan
         if not identifier:
             raise UsageError(f"{args.input} does not name its meter: give --{'mprn' if fuel == 'gas' else 'mpan'}")
-        point = supply_point(identifier, fuel, args.measure, postcode)  # type: ignore[arg-type]
+        point = supply_point(identifier, fuel, args.measure, postcode, check_mprn_digits=check_mprn)  # type: ignore[arg-type]
     if point is None:  # pragma: no cover - every branch sets it
         raise UsageError("no supply point")
     if args.mpan and point.scheme == "MPAN" and args.mpan.replace(" ", "")[-13:] != point.identifier:
@@ -318,8 +342,9 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         cv=cv,
         correction_factor=correction,
         correction_factor_source=correction_source,
+        hcf=imperial_factor(args.imperial_factor),
     )
-    metadata, assurance, provenance = _claims(args, default_source=default_source, default_method=COLLECTION_METHODS[fmt])
+    metadata, assurance, provenance = _claims(args, default_source=default_source, default_method=COLLECTION_METHODS[fmt] + method_note)
     return build_consumption_credential(
         data,
         metadata=metadata,
@@ -426,7 +451,12 @@ def _cmd_tariff(args: argparse.Namespace) -> int:
     if args.format == "perseus-tariff" and not (isinstance(document, dict) and document.get("format") == "perseus-tariff"):
         raise UsageError(f'{args.input}: --format perseus-tariff needs "format": "perseus-tariff" in the file')
     try:
-        tariff = load_tariff(document)
+        tariff = load_tariff(document, payment_method=args.payment_method, accept_partial=args.accept_partial, customer_class=args.customer_class)
+        if tariff.direction == "import" and tariff.customer_class is None:
+            raise UsageError(
+                f"{args.input}: the tariff does not say whether it is for business or domestic supplies (VAT and the Climate "
+                "Change Levy depend on it): give --customer-class business|domestic, or customer_class in the file"
+            )
         metadata, assurance, provenance = _claims(args, default_source="SupplierTariffData", default_method="the supplier's published tariff data")
         credential = build_tariff_credential(tariff, metadata=metadata, assurance=assurance, provenance=provenance, **_common_build_kwargs(args))
     except InputDataError as exc:
@@ -452,8 +482,22 @@ def _cmd_emissions(args: argparse.Namespace) -> int:
             raise UsageError("--collection-method, --standard, --license and --generated-at need --source for an emissions report")
         metadata = _metadata(args, default_source=args.source) if args.source else None
         assurance, provenance = _assurance_and_provenance(args)
+        intensity = None
+        if args.intensity:
+            from perseus.issuer.adapters.neso_intensity import parse_neso_regional
+
+            raw = _read_bytes(args.intensity, "intensity file")
+            try:
+                intensity = parse_neso_regional(raw, source_url=args.intensity_source)
+            except InputDataError as exc:
+                raise _in_file(args.intensity, exc) from None
+        elif args.intensity_source:
+            raise UsageError("--intensity-source names where the --intensity file came from: give --intensity too")
         credential = build_emissions_credential(
             credentials,
+            method=args.method,
+            intensity=intensity,
+            missing_intensity="state" if args.missing_intensity == "leave-out-and-state" else "refuse",
             tariff=tariff,
             metadata=metadata,
             assurance=assurance,
@@ -470,6 +514,103 @@ def _cmd_emissions(args: argparse.Namespace) -> int:
             exc.args = (exc.message,)
         raise
     write_output(dump_json(credential), args.output)
+    return EXIT_OK
+
+
+# -- cost ------------------------------------------------------------------------------------------------------------
+
+
+def _add_tariff_choices(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("tariff choices")
+    g.add_argument("--customer-class", choices=("business", "domestic"), help="business (CCL, 20%% VAT above de minimis) or domestic supply (default: from the file)")
+    g.add_argument("--payment-method", metavar="METHOD", help="supplier response with rates for several payment methods: the one that applies (e.g. DIRECT_DEBIT)")
+    g.add_argument("--accept-partial", action="store_true", help="accept a paginated supplier response whose 'next' is set; the tariff then states it is partial")
+
+
+def _consumption_readings(credential: Any, path: str) -> tuple[Any, Any, Any, Any]:
+    """(supply point fuel, measure, readings, (period start, end)) from a consumption credential."""
+    from perseus.issuer.energy.model import EnergyUnit, IntervalReading
+    from perseus.verifier.dates import parse_datetime
+    from perseus.verifier.shapes import validate_shape
+
+    if not isinstance(credential, dict) or "EnergyConsumptionCredential" not in (credential.get("type") or []):
+        raise UsageError(f"{path}: not an EnergyConsumptionCredential (perseus cost prices a consumption credential's readings)")
+    problems = validate_shape(credential)
+    if problems:
+        raise UsageError(f"{path}: not a well-formed consumption credential: {problems[0].detail}")
+    subject = credential["credentialSubject"]
+    readings = [
+        IntervalReading(
+            parse_datetime(r["start"], field="start"), parse_datetime(r["end"], field="end"), Decimal(r["value"]), EnergyUnit(r["unit"]), r["quality"]
+        )
+        for r in subject.get("intervalReadings", [])
+    ]
+    if not readings:
+        raise UsageError(f"{path}: the credential has no interval readings to price (register-only credentials cannot be split into bands)")
+    period = (parse_datetime(subject["periodStart"], field="periodStart"), parse_datetime(subject["periodEnd"], field="periodEnd"))
+    point = subject["supplyPoint"]
+    return point["fuel"], point["measure"], readings, period
+
+
+def _cmd_cost(args: argparse.Namespace) -> int:
+    from perseus.issuer.adapters import load_tariff
+    from perseus.issuer.credentials.tariff import tariff_from_credential
+    from perseus.issuer.energy.bill import bill_json, bill_text
+    from perseus.issuer.energy.errors import InputDataError, TariffError
+    from perseus.issuer.energy.tariffs import cost
+
+    consumption = read_json(args.consumption, "consumption credential")
+    document = read_json(args.tariff, "tariff")
+    fuel, measure, readings, (start, end) = _consumption_readings(consumption, args.consumption)
+    try:
+        if isinstance(document, dict) and "TariffCredential" in (document.get("type") or []):
+            tariff = tariff_from_credential(document)
+            if args.customer_class:
+                tariff = replace(tariff, customer_class=args.customer_class)
+        else:
+            tariff = load_tariff(document, payment_method=args.payment_method, accept_partial=args.accept_partial, customer_class=args.customer_class)
+    except InputDataError as exc:
+        raise _in_file(args.tariff, exc) from None
+    if (fuel, measure) != (tariff.fuel, tariff.direction):
+        raise UsageError(f"the readings are {fuel} {measure}, but the tariff is for {tariff.fuel} {tariff.direction}")
+    try:
+        breakdown = cost(readings, tariff, period_start=start, period_end=end)
+    except (InputDataError, TariffError) as exc:
+        raise _in_file(args.consumption, exc) from None
+    described = {"supplier": tariff.supplier, "code": tariff.code, "name": tariff.name}
+    if args.json:
+        write_output(dump_json(bill_json(breakdown, tariff=described)), args.output)
+    else:
+        title = f"{tariff.supplier}: {tariff.name} ({tariff.code})"
+        if tariff.partial_response:
+            title += f"\nWARNING: {tariff.partial_response}"
+        write_output(bill_text(breakdown, title=title), args.output)
+    return EXIT_OK
+
+
+def _cmd_recompute(args: argparse.Namespace) -> int:
+    from perseus.issuer.adapters.neso_intensity import parse_neso_regional
+    from perseus.issuer.credentials.emissions import recompute_emissions
+    from perseus.issuer.energy.errors import InputDataError
+
+    report = read_json(args.report, "emissions report")
+    if not isinstance(report, dict) or "EmissionsReportCredential" not in (report.get("type") or []):
+        raise UsageError(f"{args.report}: not an EmissionsReportCredential")
+    consumption = [read_json(p, "consumption credential") for p in args.consumption]
+    tariff = read_json(args.tariff, "tariff credential") if args.tariff else None
+    intensity = None
+    if args.intensity:
+        try:
+            intensity = parse_neso_regional(_read_bytes(args.intensity, "intensity file"))
+        except InputDataError as exc:
+            raise _in_file(args.intensity, exc) from None
+    problems = recompute_emissions(report, consumption, intensity=intensity, tariff=tariff)
+    if problems:
+        print("NOT RECOMPUTED")
+        for p in problems:
+            print(f"  {p}")
+        return 1
+    print(f"RECOMPUTED: every figure of {args.report} matches its inputs" + (f" and {args.intensity}" if args.intensity else ""))
     return EXIT_OK
 
 
@@ -500,15 +641,26 @@ def register(commands: Any) -> None:
     c.add_argument("--format", choices=CONSUMPTION_FORMATS, help="the input format (default: detected)")
     m = c.add_argument_group("supply point and period")
     m.add_argument("--mpan", metavar="MPAN", help="electricity meter: 13-digit core or 21-character full MPAN (check digit verified)")
-    m.add_argument("--mprn", metavar="MPRN", help="gas meter: MPRN (check digits verified)")
+    m.add_argument("--mprn", metavar="MPRN", help="gas meter: MPRN (check digits verified unless --no-mprn-check)")
+    m.add_argument(
+        "--no-mprn-check",
+        action="store_true",
+        help="do not check the MPRN's check digits (the rule comes from an unconfirmed source): the credential states checkDigit NotChecked",
+    )
     m.add_argument("--measure", choices=("import", "export"), default="import", help="import (consumption) or export (default: import)")
     m.add_argument("--postcode", metavar="OUTCODE", help="postcode outcode of the supply, e.g. SE1 (a full postcode is cut to its outcode)")
     m.add_argument("--account", metavar="DID_OR_REF", help="the SME the data belongs to: its DID, or an opaque account reference")
-    m.add_argument("--unit", choices=UNITS, default="KWH", help="unit of CSV values (default: KWH; WHR = Wh, MTQ = m³, FTQ = ft³, HH = hundreds of ft³)")
+    m.add_argument("--unit", choices=UNITS, default="KWH", help="unit of CSV values (default: KWH; WHR = Wh, MTQ = m³, FTQ = ft³, HH = hundreds of ft³, FC = thousands of ft³)")
     m.add_argument("--timezone", default="Europe/London", help="timezone of local days and months (default: Europe/London)")
     m.add_argument("--from", dest="period_from", metavar="DATE", help="period start: a local date (midnight) or a date-time; readings before it are left out")
     m.add_argument("--to", dest="period_to", metavar="DATE", help="period end (exclusive): a local date or a date-time")
     m.add_argument("--no-daily-totals", action="store_true", help="state monthly totals only (smaller credential)")
+    m.add_argument(
+        "--accept-nonconforming",
+        action="store_true",
+        help="ib1 input: read a response that breaks the IB1 2026-03-12 schema (missing takenAt or cumulative, takenAt before "
+        "to); the credential's collection method says so",
+    )
     m.add_argument(
         "--register-digits",
         type=int,
@@ -523,6 +675,12 @@ def register(commands: Any) -> None:
     gas.add_argument("--cv-to", metavar="DATE", help="day after the last day it covers")
     gas.add_argument("--correction-factor", metavar="FACTOR", help="volume correction factor (default: 1.02264, from the data files)")
     gas.add_argument("--correction-factor-source", metavar="TEXT", help="where a non-standard correction factor comes from")
+    gas.add_argument(
+        "--imperial-factor",
+        choices=("bill", "exact"),
+        default="bill",
+        help="m3 per hundred cubic feet for imperial meters: bill = 2.83 as GB bills use (default), exact = 2.8316846592; the credential states it",
+    )
     _add_claim_options(c, default_source=None)
     _add_issue_options(c)
     c.set_defaults(run=_cmd_consumption)
@@ -536,6 +694,7 @@ def register(commands: Any) -> None:
     )
     t.add_argument("input", metavar="INPUT", help="the tariff JSON file")
     t.add_argument("--format", choices=TARIFF_FORMATS, help="the input format (default: detected from the file)")
+    _add_tariff_choices(t)
     _add_claim_options(t, default_source="SupplierTariffData")
     _add_issue_options(t)
     t.set_defaults(run=_cmd_tariff)
@@ -544,17 +703,59 @@ def register(commands: Any) -> None:
         "emissions",
         help="an emissions report credential (Carbon Accounting Provider)",
         description="Build an EmissionsReportCredential from signed consumption credentials (each verified first) for "
-        "the same SME and the same whole calendar months: location-based emissions with DESNZ factors and, with "
-        "--tariff, market-based emissions from the tariff's fuel mix. Each input is linked by id and digest "
-        "(relatedResource).",
+        "the same SME and the same whole calendar months. --method perseus (default) is the IB1 Perseus method: "
+        "electricity = sum over half-hours of kWh x the NESO regional intensity for the meter's outcode (--intensity, "
+        "a recorded API response; its source, region, period and SHA-256 are stated), gas = m3 x the DESNZ per-m3 "
+        "factor. --method desnz-annual uses DESNZ annual kWh factors and does not claim the Perseus standard. Scope 1 "
+        "(gas) and Scope 2 (electricity) are stated separately; --tariff adds market-based Scope 2 from the tariff's "
+        "fuel mix (its disclosure must cover the period). Each input is linked by id and digest (relatedResource).",
     )
     e.add_argument("inputs", nargs="*", metavar="INPUT", help="signed consumption credentials (same as --consumption)")
     e.add_argument("--consumption", action="append", default=[], metavar="FILE", help="a signed consumption credential (repeatable)")
     e.add_argument("--tariff", metavar="FILE", help="a signed tariff credential whose fuel mix gives market-based emissions")
     e.add_argument("--year", type=int, metavar="YEAR", help="DESNZ factor year (default: the reporting year of the period)")
+    e.add_argument("--method", choices=("perseus", "desnz-annual"), default="perseus", help="emissions method (default: perseus)")
+    e.add_argument("--intensity", metavar="FILE", help="perseus method: the recorded NESO regional-by-postcode intensity response(s) for the meter's outcode")
+    e.add_argument("--intensity-source", metavar="URL", help="the URL the intensity file was fetched from (default: the documented endpoint for its outcode and period)")
+    e.add_argument(
+        "--missing-intensity",
+        choices=("refuse", "leave-out-and-state"),
+        default="refuse",
+        help="a half-hour of consumption without an intensity: refuse (default), or leave it out and state how many",
+    )
     _add_claim_options(e, default_source=None)
     _add_issue_options(e)
     e.set_defaults(run=_cmd_emissions)
+
+    k = commands.add_parser(
+        "cost",
+        help="the bill for a consumption credential under a tariff, month by month",
+        description="Price a consumption credential's half-hourly readings under a tariff (a tariff credential, or a "
+        "tariff JSON in a supplier-API or Perseus form) and print the bill month by month: standing charges, each band's "
+        "kWh and cost, the Climate Change Levy and VAT (business supplies: CCL, and 20%% VAT on top of it, unless a "
+        "month is within HMRC's de minimis; domestic: 5%% VAT). --json gives exact pence for re-adding. Exit 0, or 2 "
+        "with one line saying what and where.",
+    )
+    k.add_argument("consumption", metavar="CONSUMPTION", help="a consumption credential (signed or not) with interval readings")
+    k.add_argument("tariff", metavar="TARIFF", help="a tariff credential, or a tariff JSON file")
+    k.add_argument("--json", action="store_true", help="print the bill as JSON (exact pence as decimal strings)")
+    k.add_argument("-o", "--output", metavar="FILE", help="write the bill here (default: standard output)")
+    _add_tariff_choices(k)
+    k.set_defaults(run=_cmd_cost)
+
+    r = commands.add_parser(
+        "recompute-emissions",
+        help="recompute an emissions report's figures from its inputs and the same intensity file",
+        description="Recompute every figure of an EmissionsReportCredential from the consumption credentials it links to "
+        "(each verified), the tariff credential for market-based figures, and, for the Perseus method, the recorded intensity "
+        "file, whose SHA-256 must be the one the report names. Exit 0 when every figure matches, 1 when one does not, 2 on "
+        "unreadable input.",
+    )
+    r.add_argument("report", metavar="REPORT", help="the emissions report credential")
+    r.add_argument("--consumption", action="append", default=[], required=True, metavar="FILE", help="a consumption credential it links to (repeatable)")
+    r.add_argument("--tariff", metavar="FILE", help="the tariff credential whose fuel mix gave market-based figures")
+    r.add_argument("--intensity", metavar="FILE", help="the recorded NESO intensity file the report names")
+    r.set_defaults(run=_cmd_recompute)
 
 
 def main(argv: list[str] | None = None) -> int:

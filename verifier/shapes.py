@@ -56,7 +56,7 @@ SHAPES = {
 
 _CHECK = "shape"
 _CODE = "MALFORMED_VALUE_ERROR"
-_VOLUME_UNITS = frozenset({"MTQ", "FTQ", "HH"})
+_VOLUME_UNITS = frozenset({"MTQ", "FTQ", "HH", "FC"})
 
 
 # -- loading and compiling the schemas ------------------------------------------------------------------------

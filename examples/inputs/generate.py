@@ -240,6 +240,7 @@ def tariff_weekend_offpeak() -> dict:
         "direction": "import",
         "fuel": "electricity",
         "payment_method": "direct_debit",
+        "customer_class": "business",
         "vat_rate": "0.20",
         "valid_from": "2023-01-01T00:00:00Z",
         "valid_to": "2024-01-01T00:00:00Z",
@@ -257,13 +258,13 @@ def tariff_weekend_offpeak() -> dict:
                                          "start_date": "2023-01-01", "end_date": "2023-03-01"}),
         ],
         "fuel_mix": {
-            "period_start": "2022-04-01",
-            "period_end": "2023-04-01",
+            "period_start": "2023-04-01",
+            "period_end": "2024-04-01",
             "shares": {"coal": "1.6", "natural_gas": "38.4", "nuclear": "14.2", "renewables": "42.3", "other": "3.5"},
             "co2_g_per_kwh": "172",
             "radioactive_waste_g_per_kwh": "0.0011",
             "rego_backed_share": "100",
-            "source": "illustrative Fuel Mix Disclosure (1 April 2022 to 31 March 2023) for the sample supplier",
+            "source": "illustrative Fuel Mix Disclosure (1 April 2023 to 31 March 2024) for the sample supplier",
         },
     }
 
@@ -292,6 +293,7 @@ def tariff_agile(rng: random.Random) -> dict:
                     "direction": "IMPORT", "brand": "OCTOPUS_ENERGY", "is_variable": True, "is_business": False},
         "tariff_code": "E-1R-AGILE-FLEX-22-11-25-C",
         "payment_method": "DIRECT_DEBIT",
+        "customer_class": "domestic",
         "vat_rate": "0.05",
         "standing_charges": {"count": 1, "results": [
             {"value_exc_vat": "40.48", "value_inc_vat": "42.504", "valid_from": "2023-10-01T00:00:00+01:00", "valid_to": None,
@@ -309,7 +311,8 @@ def tariff_economy7() -> dict:
         "product": {"code": "VAR-22-11-01", "full_name": "Flexible Octopus November 2022 v1", "direction": "IMPORT", "brand": "OCTOPUS_ENERGY"},
         "tariff_code": "E-2R-VAR-22-11-01-C",
         "payment_method": "DIRECT_DEBIT",
-        "night_band": {"start_time": "00:30", "end_time": "07:30"},
+        "customer_class": "domestic",
+        "night_band": {"start_time": "00:30", "end_time": "07:30", "time_basis": "local"},
         "standing_charges": {"results": [{"value_exc_vat": "45.20", "value_inc_vat": "47.46", "valid_from": "2023-01-01T00:00:00Z", "valid_to": None}]},
         "day_unit_rates": {"results": [{"value_exc_vat": "31.60", "value_inc_vat": "33.18", "valid_from": "2023-01-01T00:00:00Z", "valid_to": None}]},
         "night_unit_rates": {"results": [{"value_exc_vat": "15.20", "value_inc_vat": "15.96", "valid_from": "2023-01-01T00:00:00Z", "valid_to": None}]},

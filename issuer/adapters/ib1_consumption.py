@@ -12,6 +12,12 @@ Unit codes are UN/CEFACT: ``KWH``, ``WHR`` and ``MTQ`` (the API defines no other
 an error rather than a guess). A reading whose ``energy.value`` is null is kept as a *missing* interval.
 The API has no quality field; an optional ``quality`` member (actual|estimated|missing|substituted) is
 honoured when a provider adds one, else readings are ``actual``. Numbers are read as exact decimals.
+
+What the 2026-03-12 schema forbids is refused unless the caller accepts a non-conforming response
+(``accept_nonconforming=True``), in which case every deviation is listed in ``nonconforming`` so the
+credential can say so: a missing ``takenAt``, a ``takenAt`` before ``to``, a missing ``cumulative``. Gas
+readings and the MTQ unit are not in that schema either; they are read as this project's extension and
+listed in ``extensions`` (a credential made from them never claims the IB1 standard).
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ class Ib1ConsumptionResponse:
     cumulative: tuple[tuple[RegisterRead, EnergyUnit], ...]
     postcode_outcode: str | None
     provenance: Any
+    nonconforming: tuple[str, ...] = ()  # deviations from the IB1 2026-03-12 Reading schema that were accepted
+    extensions: tuple[str, ...] = ()  # gas / MTQ: outside that schema, read as this project's extension
 
 
 def _unit(obj: Any, where: str) -> EnergyUnit:
@@ -57,9 +65,20 @@ def _unit(obj: Any, where: str) -> EnergyUnit:
     return unit
 
 
-def parse_ib1_consumption(source: str | Path | bytes | dict[str, Any]) -> Ib1ConsumptionResponse:
+def parse_ib1_consumption(source: str | Path | bytes | dict[str, Any], *, accept_nonconforming: bool = False) -> Ib1ConsumptionResponse:
     """Parse and check a response; errors name the JSON path (for example ``data[12].to``)."""
     doc = load_json(source)
+    deviations: list[str] = []
+    extensions: set[str] = set()
+
+    def deviate(message: str, where: str) -> None:
+        if not accept_nonconforming:
+            raise InputDataError(
+                f"{message}, which the IB1 2026-03-12 consumption schema forbids; accept a non-conforming response explicitly "
+                "to read it anyway (the credential then says so)",
+                location=where,
+            )
+        deviations.append(f"{where}: {message}")
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
         raise ParsingInputError("expected an object with a 'data' array of readings", location="data")
     fuel: Fuel | None = None
@@ -82,10 +101,21 @@ def parse_ib1_consumption(source: str | Path | bytes | dict[str, Any]) -> Ib1Con
             raise InputDataError(
                 f"reading ends ({end.isoformat()}) at or before it starts ({start.isoformat()})", location=f"{where}.to"
             )
+        taken = item.get("takenAt")
+        if taken is None:
+            deviate("the reading has no takenAt", f"{where}.takenAt")
+        elif parse_instant(taken, f"{where}.takenAt") < end:
+            deviate(f"takenAt {taken} is before the end of the interval ({item.get('to')})", f"{where}.takenAt")
+        if not isinstance(item.get("cumulative"), dict):
+            deviate("the reading has no cumulative register value", f"{where}.cumulative")
+        if kind != "electricity":
+            extensions.add("gas readings (the 2026-03-12 schema has electricity only)")
         energy = item.get("energy")
         if not isinstance(energy, dict):
             raise InputDataError("energy {value, unitCode} is required", location=f"{where}.energy")
         unit = _unit(energy, f"{where}.energy")
+        if unit is EnergyUnit.MTQ:
+            extensions.add("MTQ (m3) values (the 2026-03-12 schema has KWH and WHR only)")
         quality = item.get("quality", "actual")
         if not isinstance(quality, str) or quality not in _QUALITIES:
             raise InputDataError(f"quality must be one of {', '.join(sorted(_QUALITIES))}", location=f"{where}.quality")
@@ -123,4 +153,6 @@ def parse_ib1_consumption(source: str | Path | bytes | dict[str, Any]) -> Ib1Con
         cumulative=tuple(sorted(cumulative, key=lambda c: c[0].at)),
         postcode_outcode=outcode,
         provenance=doc.get("provenance"),
+        nonconforming=tuple(deviations),
+        extensions=tuple(sorted(extensions)),
     )

@@ -95,7 +95,9 @@ def _baseline(obj: Any, digits: Any, unit: EnergyUnit, where: str) -> RegisterBa
         raise exc if exc.location and exc.location.startswith(where) else exc.at(where) from None
 
 
-def load_register_reads(source: str | Path | bytes | dict[str, Any]) -> RegisterReadsInput:
+def load_register_reads(source: str | Path | bytes | dict[str, Any], *, check_mprn_digits: bool = True) -> RegisterReadsInput:
+    """Register reads with their baseline; ``check_mprn_digits=False`` accepts an MPRN whose check digits do not match
+    the (unconfirmed) rule, and the supply point then says it was not checked."""
     doc = load_json(source)
     if not isinstance(doc, dict) or doc.get("format") != "perseus-register-reads":
         raise ParsingInputError('expected an object with "format": "perseus-register-reads"', location="format")
@@ -107,7 +109,7 @@ def load_register_reads(source: str | Path | bytes | dict[str, Any]) -> Register
     outcode = _text(doc.get("postcode_outcode"), "postcode_outcode")
     try:
         if "mprn" in meter:
-            point = supply_point(str(meter["mprn"]), "gas", "import", outcode)
+            point = supply_point(str(meter["mprn"]), "gas", "import", outcode, check_mprn_digits=check_mprn_digits)
         elif "mpan" in meter:
             measure = meter.get("measure", "import")
             if measure not in ("import", "export"):

@@ -11,9 +11,17 @@
 
 Rates valid for exactly 30 minutes make the tariff *dynamic* (Agile). The API does not say when "night"
 is for a two-rate (Economy 7) tariff — it depends on the meter — so ``night_band`` (``{"start_time",
-"end_time"}``, local time) is required with day/night rates. ``vat_rate`` defaults to the ratio the
-published inc./exc. VAT rates imply (they must agree); results with another ``payment_method`` are
-ignored.
+"end_time", "time_basis"}``) is required with day/night rates; ``time_basis`` is ``"local"`` (default) or
+``"GMT"`` (many Economy 7 meters switch on GMT all year). ``vat_rate`` defaults to the ratio the published
+inc./exc. VAT rates imply (they must agree). Refused at build rather than at costing time:
+
+* results for several payment methods (direct debit and not) when no ``payment_method`` is chosen (in the
+  file or by the caller): two prices for one band and period cannot both apply;
+* a paginated block (``{"results": [...], "next": URL}``) with ``next`` set, unless the caller says it accepts a
+  partial response — then the tariff states that it is partial (``partial_response``).
+
+``customer_class`` (``"business"`` or ``"domestic"``; or the product's ``is_business`` flag) says which
+taxes apply when the tariff is used to cost consumption.
 
 **Perseus form** (``"format": "perseus-tariff"``): the model's fields directly, with ``unit_rates[]``
 each carrying ``band`` and OCPI 2.2.1-style ``restrictions`` (``start_time``, ``end_time``,
@@ -46,18 +54,35 @@ _OCPI_SOURCES = {
 _BRANDS = {"OCTOPUS_ENERGY": "Octopus Energy"}
 
 
-def load_tariff(source: str | Path | bytes | dict[str, Any]) -> Tariff:
-    """Parse a tariff file (either form)."""
-    return parse_tariff(load_json(source))
+def load_tariff(
+    source: str | Path | bytes | dict[str, Any],
+    *,
+    payment_method: str | None = None,
+    accept_partial: bool = False,
+    customer_class: str | None = None,
+) -> Tariff:
+    """Parse a tariff file (either form); the keyword arguments are the caller's choices (see `parse_tariff`)."""
+    return parse_tariff(load_json(source), payment_method=payment_method, accept_partial=accept_partial, customer_class=customer_class)
 
 
-def parse_tariff(doc: Any) -> Tariff:
+def parse_tariff(
+    doc: Any,
+    *,
+    payment_method: str | None = None,
+    accept_partial: bool = False,
+    customer_class: str | None = None,
+) -> Tariff:
+    """A `Tariff` from either form. ``payment_method`` chooses among a supplier response's payment methods
+    (overriding the file's), ``accept_partial`` accepts a paginated response with only some pages (stated in the
+    tariff), ``customer_class`` (business/domestic) overrides or supplies the file's."""
     if not isinstance(doc, dict):
         raise ParsingInputError("a tariff is a JSON object", location="$")
+    if customer_class is not None and customer_class not in ("business", "domestic"):
+        raise InputDataError(f"customer class must be business or domestic, got {customer_class!r}", location="customer_class")
     if doc.get("format") == "perseus-tariff":
-        return _perseus(doc)
+        return _perseus(doc, customer_class)
     if "tariff_code" in doc or "product" in doc:
-        return _product_api(doc)
+        return _product_api(doc, payment_method, accept_partial, customer_class)
     raise ParsingInputError(
         "unrecognised tariff JSON: expected \"format\": \"perseus-tariff\" or a supplier product API bundle with \"tariff_code\"",
         location="$",
@@ -106,7 +131,7 @@ def _restrictions(obj: Any, where: str) -> TimeOfUse | None:
         return None
     if not isinstance(obj, dict):
         raise InputDataError("restrictions must be an object", location=where)
-    known = {"start_time", "end_time", "days_of_week", "day_of_week", "start_date", "end_date"}
+    known = {"start_time", "end_time", "days_of_week", "day_of_week", "start_date", "end_date", "time_basis"}
     unknown = set(obj) - known
     if unknown:
         raise InputDataError(f"unknown restriction(s) {sorted(unknown)}; supported: {sorted(known - {'day_of_week'})}", location=where)
@@ -128,8 +153,34 @@ def _restrictions(obj: Any, where: str) -> TimeOfUse | None:
             days_of_week=ordered,  # type: ignore[arg-type]
             start_date=parse_date(obj["start_date"], f"{where}.start_date") if obj.get("start_date") else None,
             end_date=parse_date(obj["end_date"], f"{where}.end_date") if obj.get("end_date") else None,
+            time_basis=_time_basis(obj.get("time_basis"), f"{where}.time_basis"),
         ),
     )
+
+
+def _time_basis(value: Any, where: str) -> str:
+    if value is None:
+        return "local"
+    text = str(value).strip()
+    if text.lower() == "local":
+        return "local"
+    if text.upper() in ("GMT", "UTC"):
+        return "GMT"
+    raise InputDataError(f"time_basis must be \"local\" or \"GMT\", got {value!r}", location=where)
+
+
+def _customer_class(doc: dict[str, Any], product: dict[str, Any], override: str | None) -> str | None:
+    if override is not None:
+        return override
+    value = doc.get("customer_class")
+    if value is not None:
+        if value not in ("business", "domestic"):
+            raise InputDataError(f"customer_class must be business or domestic, got {value!r}", location="customer_class")
+        return str(value)
+    flag = product.get("is_business")
+    if isinstance(flag, bool):
+        return "business" if flag else "domestic"
+    return None
 
 
 def _rate(obj: Any, where: str, *, band: str | None = None, restrictions: TimeOfUse | None = None) -> Rate:
@@ -233,10 +284,34 @@ def _vat(doc: dict[str, Any], rates: list[Rate], standing: list[StandingCharge])
 # the two forms
 
 
-def _product_api(doc: dict[str, Any]) -> Tariff:
+def _pages(doc: dict[str, Any], keys: tuple[str, ...], accept_partial: bool) -> str | None:
+    """Refuse a paginated block whose ``next`` is set, unless partial responses are accepted (then say so)."""
+    partial = []
+    for key in keys:
+        block = doc.get(key)
+        if isinstance(block, dict) and block.get("next"):
+            if not accept_partial:
+                raise InputDataError(
+                    f"the supplier's response is paginated and this is not its last page (next: {block['next']}): fetch every "
+                    "page and give them together, or accept a partial response explicitly",
+                    location=f"{key}.next",
+                )
+            partial.append(f"{key} (next page: {block['next']})")
+    if not partial:
+        return None
+    return "partial supplier response: only the first page(s) of " + ", ".join(partial) + " were given; later rates may be missing"
+
+
+def _payment_methods(doc: dict[str, Any], keys: tuple[str, ...]) -> set[str]:
+    return {str(item["payment_method"]) for key in keys for item in _results(doc, key) if isinstance(item, dict) and item.get("payment_method")}
+
+
+def _product_api(doc: dict[str, Any], chosen_payment: str | None = None, accept_partial: bool = False, customer_class: str | None = None) -> Tariff:
     product = doc.get("product") or {}
     if not isinstance(product, dict):
         raise ParsingInputError("product must be an object (the supplier's product record)", location="product")
+    keys = ("standing_charges", "standard_unit_rates", "day_unit_rates", "night_unit_rates")
+    partial = _pages(doc, keys, accept_partial)
     code = doc.get("tariff_code")
     if not isinstance(code, str) or len(code.split("-")) < 4:
         raise InputDataError("tariff_code like E-1R-AGILE-24-10-01-C is required", location="tariff_code")
@@ -245,7 +320,14 @@ def _product_api(doc: dict[str, Any]) -> Tariff:
     if fuel is None:
         raise InputDataError(f"tariff_code must start with E- or G-, got {code!r}", location="tariff_code")
     region = parts[-1] if len(parts[-1]) == 1 else None
-    payment = doc.get("payment_method")
+    payment = chosen_payment or doc.get("payment_method")
+    methods = _payment_methods(doc, keys)
+    if payment is None and len(methods) > 1:
+        raise InputDataError(
+            f"the response has rates for several payment methods ({', '.join(sorted(methods))}) and none is chosen: "
+            "state payment_method (or choose one when building), since two prices for the same band and period cannot both apply",
+            location="payment_method",
+        )
 
     def keep(item: Any) -> bool:  # a non-object is kept, so that parsing it names the error
         return payment is None or not isinstance(item, dict) or item.get("payment_method") in (None, payment)
@@ -268,10 +350,12 @@ def _product_api(doc: dict[str, Any]) -> Tariff:
                 "day/night rates need night_band {start_time, end_time} (local time): the product API does not say when night is",
                 location="night_band",
             )
-        night_tou = _restrictions({"start_time": band["start_time"], "end_time": band["end_time"]}, "night_band")
+        night_tou = _restrictions(
+            {"start_time": band["start_time"], "end_time": band["end_time"], "time_basis": band.get("time_basis")}, "night_band"
+        )
         assert night_tou is not None
-        # Day is the complement of night: the same band, reversed.
-        day_tou = TimeOfUse(start_time=night_tou.end_time, end_time=night_tou.start_time)
+        # Day is the complement of night: the same band, reversed, on the same clock.
+        day_tou = TimeOfUse(start_time=night_tou.end_time, end_time=night_tou.start_time, time_basis=night_tou.time_basis)
         rates = [_rate(r, f"day_unit_rates.results[{k}]", band="day", restrictions=day_tou) for k, r in enumerate(day) if keep(r)]
         rates += [_rate(r, f"night_unit_rates.results[{k}]", band="night", restrictions=night_tou) for k, r in enumerate(night) if keep(r)]
     if not rates:
@@ -302,11 +386,13 @@ def _product_api(doc: dict[str, Any]) -> Tariff:
             export_meter=_export_meter(doc.get("export_meter"), "export_meter"),
             seg=bool(doc.get("seg", False)),
             product_code=product.get("code"),
+            customer_class=_customer_class(doc, product, customer_class),  # type: ignore[arg-type]
+            partial_response=partial,
         ),
     )
 
 
-def _perseus(doc: dict[str, Any]) -> Tariff:
+def _perseus(doc: dict[str, Any], customer_class: str | None = None) -> Tariff:
     for key in ("supplier", "code", "name", "direction"):
         if not doc.get(key):
             raise InputDataError(f"{key} is required", location=key)
@@ -338,5 +424,6 @@ def _perseus(doc: dict[str, Any]) -> Tariff:
             export_meter=_export_meter(doc.get("export_meter"), "export_meter"),
             seg=bool(doc.get("seg", False)),
             product_code=doc.get("product_code"),
+            customer_class=_customer_class(doc, {}, customer_class),  # type: ignore[arg-type]
         ),
     )

@@ -85,12 +85,12 @@ class Metadata:
 class Assurance:
     """What the issuer asserts about the data's reliability; unset fields are derived from the data.
 
-    ``dataset_assurance_level`` defaults to 2: the credential itself carries its licence and provenance as
-    machine-readable metadata (IB1 Level 2); Levels 3 and 4 concern the provider's service (availability,
-    published OpenAPI), which only the provider can state, so it must say so explicitly.
+    ``dataset_assurance_level`` has no default: IB1 Levels 1-4 describe the provider's published metadata,
+    processes, availability and support, which this tool cannot observe, so a level is stated only when the
+    issuer configures it.
     """
 
-    dataset_assurance_level: int = 2
+    dataset_assurance_level: int | None = None
     origin_method: str | None = None
     missing_data: MissingData | None = None
     pcaf_score: int | None = None
@@ -99,7 +99,7 @@ class Assurance:
     check_method: str | None = None
 
     def __post_init__(self) -> None:
-        if self.dataset_assurance_level not in (1, 2, 3, 4):
+        if self.dataset_assurance_level is not None and self.dataset_assurance_level not in (1, 2, 3, 4):
             raise InputDataError(f"the IB1 dataset assurance level is 1 to 4, got {self.dataset_assurance_level!r}", location="assurance.datasetAssuranceLevel")
         if self.missing_data is not None and self.missing_data not in _MISSING_ORDER:
             raise InputDataError(f"missingData must be Complete, Missing or Substituted, got {self.missing_data!r}", location="assurance.missingData")
@@ -121,11 +121,10 @@ class Assurance:
     ) -> dict[str, Any]:
         """The ``assurance`` object; the keyword arguments are the values derived from the data."""
         score, reason = (self.pcaf_score, self.pcaf_reason) if self.pcaf_score is not None else pcaf
-        out: dict[str, Any] = {
-            "type": "Assurance",
-            "datasetAssuranceLevel": dataset_assurance_level_url(self.dataset_assurance_level),
-            "missingData": missing_data_url(self.missing_data or missing_data),
-        }
+        out: dict[str, Any] = {"type": "Assurance"}
+        if self.dataset_assurance_level is not None:
+            out["datasetAssuranceLevel"] = dataset_assurance_level_url(self.dataset_assurance_level)
+        out["missingData"] = missing_data_url(self.missing_data or missing_data)
         method = self.origin_method or origin_method
         if method:
             out["originMethod"] = method
@@ -274,14 +273,19 @@ def worst_missing_data(values: Sequence[str]) -> MissingData:
 def pcaf_for(missing_data: MissingData, detail: str) -> tuple[int, str]:
     """The PCAF data-quality score emissions from this data can claim, and why.
 
-    Perseus policy (DOMAIN.md): metered kWh multiplied by grid (or supplier) factors is PCAF score 2
-    ("emissions calculated from primary energy consumption x specific emission factors"); estimated,
-    substituted or missing data lowers the claim — here by one step, to 3. ``detail`` says what the data
-    was (counts of actual and estimated intervals, for instance) so the reason can be checked.
+    PCAF: metered kWh multiplied by grid (or supplier) factors is score 2, option 2a ("emissions calculated
+    from primary energy consumption x specific emission factors"); estimated energy is still option 2a.
+    Lowering the score for estimated, substituted or missing data is NOT PCAF's rule: these credentials do it
+    as this project's policy (to score 3, from ``data/ib1.json``) and the reason says so. ``detail`` says what
+    the data was (counts of actual and estimated intervals, for instance) so the reason can be checked.
     """
     if missing_data == "Complete":
         return 2, f"PCAF score 2 ({pcaf_wording(2)}): {detail}"
-    return 3, f"PCAF score 3, lowered from 2 because the energy data is not complete and actual ({missing_data}): {detail}"
+    lowered = int(ib1()["pcaf"]["policy_lowered_score"])
+    return lowered, (
+        f"PCAF score {lowered}: PCAF itself would give score 2 (option 2a: {pcaf_wording(2)}), but this issuer's policy, "
+        f"not a PCAF rule, lowers it by one step when the energy data is not complete and actual ({missing_data}): {detail}"
+    )
 
 
 def local_zone(name: str) -> ZoneInfo:

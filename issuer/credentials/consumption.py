@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from perseus.issuer.energy.errors import InputDataError
 from perseus.issuer.energy.model import (
     Completeness,
     ConsumptionData,
@@ -34,7 +35,7 @@ from perseus.verifier.loader import DocumentLoader
 from .claims import DERIVED_ASSURANCE, NO_PROVENANCE, Assurance, Metadata, Provenance, ProvenanceStep, pcaf_for
 from .encode import date_text, decimal_text, local_text, utc_text
 from .envelope import Check, envelope, finish
-from .ib1 import ib1
+from .ib1 import ib1, role_url
 
 __all__ = ["build_consumption_credential", "consumption_missing_data", "supply_point_json"]
 
@@ -61,6 +62,14 @@ def build_consumption_credential(
     provenance steps are given, an origin step is stated: the DCC for smart-meter data, else the issuer.
     """
     issued = valid_from or utc_now().replace(microsecond=0)
+    if metadata.standard == ib1()["standards"]["consumption"]:
+        raise InputDataError(
+            f"this credential cannot claim the IB1 consumption standard {metadata.standard}: its 2026-03-12 Reading is "
+            "{type, from, to, takenAt, energy: {value, unitCode}, cumulative} (electricity only, KWH or WHR), while these "
+            "readings are {start, end, value, unit, quality}"
+            + (" and gas is not in that standard" if data.supply_point.fuel == "gas" else ""),
+            location="metadata.standard",
+        )
     zone = ZoneInfo(data.timezone)
     subject = _subject(data, zone, reconciliation, daily_totals)
     missing = consumption_missing_data(data)
@@ -72,7 +81,7 @@ def build_consumption_credential(
         connectedness=_connectedness(data, from_dcc),
         check_method=(
             "Verify this credential's proof and that its issuer is accredited as an Energy Data Provider "
-            "(https://registry.core.trust.ib1.org/scheme/perseus/role/energy-data-provider); check the MPAN/MPRN "
+            f"({role_url('energy-data-provider')}); check the MPAN/MPRN "
             "check digit; re-add the interval readings (or the differences of the register reads): they must give the stated totals exactly."
         ),
         origin_method=ib1()["origin_methods"]["SmartDCCOtherUser"] if from_dcc else None,
@@ -96,7 +105,7 @@ def build_consumption_credential(
         "EnergyConsumptionCredential",
         issuer=issuer,
         subject=subject,
-        metadata=metadata.to_json(default_standard=ib1()["standards"]["consumption"], issued_at=issued),
+        metadata=metadata.to_json(default_standard=None, issued_at=issued),
         assurance=assurance_json,
         provenance=provenance.to_json(extra_steps=steps),
         credential_id=credential_id,
@@ -146,6 +155,7 @@ def supply_point_json(point: SupplyPoint) -> dict[str, Any]:
             out["fullMpan"] = point.full_mpan
     else:
         out["mprn"] = point.identifier
+        out["checkDigit"] = point.check_digit
     out["fuel"] = point.fuel
     out["measure"] = point.measure
     if point.postcode_outcode:
@@ -218,6 +228,8 @@ def _gas(conversion: GasConversion) -> dict[str, Any]:
     if conversion.correction_factor_source:
         out["correctionFactorSource"] = conversion.correction_factor_source
     out["calorificValue"] = decimal_text(conversion.calorific_value_mj_per_m3)
+    if conversion.cv_as_given is not None:
+        out["calorificValueAsGiven"] = decimal_text(conversion.cv_as_given)
     out["calorificValueSource"] = conversion.cv_source
     out["calorificValuePeriodStart"] = date_text(conversion.cv_period_start)
     out["calorificValuePeriodEnd"] = date_text(conversion.cv_period_end)

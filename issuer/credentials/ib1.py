@@ -8,11 +8,12 @@ identifiers change here and nowhere else. Credentials use them exactly as publis
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["dataset_assurance_level_url", "ib1", "missing_data_url", "pcaf_wording"]
+__all__ = ["dataset_assurance_level_url", "ib1", "missing_data_url", "pcaf_wording", "role_url", "trust_framework_environment"]
 
 
 @cache
@@ -36,3 +37,20 @@ def missing_data_url(value: str) -> str:
 
 def pcaf_wording(score: int) -> str:
     return str(ib1()["pcaf"]["scores"][str(score)])
+
+
+def trust_framework_environment() -> str:
+    """The IB1 trust-framework environment whose role URLs credentials cite: ``PERSEUS_TRUST_FRAMEWORK`` or the default."""
+    envs = ib1()["trust_framework_environments"]
+    name = os.environ.get("PERSEUS_TRUST_FRAMEWORK", envs["default"])
+    if name not in envs or name.startswith("_") or name in ("default", "newer_role_names"):
+        choices = ", ".join(k for k in envs if not k.startswith("_") and k not in ("default", "newer_role_names"))
+        raise ValueError(f"PERSEUS_TRUST_FRAMEWORK must be one of {choices}, got {name!r}")
+    return str(name)
+
+
+def role_url(role: str, environment: str | None = None) -> str:
+    """The registry URL of a Perseus role (``energy-data-provider``, ``carbon-accounting-provider``,
+    ``financial-service-provider``) in a trust-framework environment (configuration in ``data/ib1.json``)."""
+    env = ib1()["trust_framework_environments"][environment or trust_framework_environment()]
+    return str(env["roles"][role])

@@ -10,7 +10,8 @@ market-based emissions. All of it is stated; money is exact decimal pence.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,7 @@ from .consumption import supply_point_json
 from .encode import date_text, decimal_text, local_text, time_text
 from .envelope import Check, envelope, finish
 
-__all__ = ["build_tariff_credential"]
+__all__ = ["build_tariff_credential", "tariff_from_credential"]
 
 _PCAF_WITH_FUEL_MIX = (
     "PCAF score 2: the tariff states the supplier's Fuel Mix Disclosure, a supplier-specific emission factor; "
@@ -114,6 +115,10 @@ def _subject(tariff: Tariff, zone: ZoneInfo) -> dict[str, Any]:
     out["direction"] = tariff.direction
     if tariff.payment_method:
         out["paymentMethod"] = tariff.payment_method
+    if tariff.customer_class is not None:
+        out["customerClass"] = tariff.customer_class
+    if tariff.partial_response:
+        out["partialResponse"] = tariff.partial_response
     if tariff.valid_from is not None:
         out["effectiveFrom"] = local_text(tariff.valid_from, zone)
     if tariff.valid_to is not None:
@@ -168,6 +173,7 @@ def _time_of_use(t: TimeOfUse) -> dict[str, Any]:
     if t.start_time is not None and t.end_time is not None:
         out["startTime"] = time_text(t.start_time)
         out["endTime"] = time_text(t.end_time)
+        out["timeBasis"] = t.time_basis
     if t.days_of_week:
         out["daysOfWeek"] = list(t.days_of_week)
     if t.start_date is not None:
@@ -192,3 +198,68 @@ def _fuel_mix(m: FuelMix) -> dict[str, Any]:
     if m.source:
         out["source"] = m.source
     return out
+
+
+def tariff_from_credential(credential: Any, *, where: str = "tariff") -> Tariff:
+    """The `Tariff` a tariff credential states (for `perseus cost` and other calculations that use it).
+
+    The credential's subject is read back exactly (decimals as written); a credential that is not a
+    well-formed TariffCredential is refused with the first shape problem.
+    """
+    from perseus.issuer.energy.errors import InputDataError
+    from perseus.verifier.dates import parse_datetime
+    from perseus.verifier.shapes import validate_shape
+
+    if not isinstance(credential, dict) or "TariffCredential" not in (credential.get("type") or []):
+        raise InputDataError("is not a TariffCredential", location=where)
+    problems = validate_shape(credential)
+    if problems:
+        raise InputDataError(f"is not a well-formed tariff credential: {problems[0].detail}", location=where)
+    s = credential["credentialSubject"]
+
+    def instant(obj: dict[str, Any], key: str) -> datetime | None:
+        return parse_datetime(obj[key], field=key) if key in obj else None
+
+    def tou(obj: dict[str, Any] | None) -> TimeOfUse | None:
+        if not obj:
+            return None
+        return TimeOfUse(
+            start_time=time.fromisoformat(obj["startTime"]) if "startTime" in obj else None,
+            end_time=time.fromisoformat(obj["endTime"]) if "endTime" in obj else None,
+            days_of_week=tuple(obj.get("daysOfWeek", ())),
+            start_date=date.fromisoformat(obj["startDate"]) if "startDate" in obj else None,
+            end_date=date.fromisoformat(obj["endDate"]) if "endDate" in obj else None,
+            time_basis=obj.get("timeBasis", "local"),
+        )
+
+    rates = tuple(
+        Rate(Decimal(r["pencePerKwhExcVat"]), Decimal(r["pencePerKwhIncVat"]), instant(r, "effectiveFrom"), instant(r, "effectiveTo"), tou(r.get("timeOfUse")), r.get("band"))
+        for r in s["unitRates"]
+    )
+    standing = tuple(
+        StandingCharge(Decimal(c["pencePerDayExcVat"]), Decimal(c["pencePerDayIncVat"]), instant(c, "effectiveFrom"), instant(c, "effectiveTo"))
+        for c in s.get("standingCharges", [])
+    )
+    try:
+        return Tariff(
+            supplier=s["supplierName"],
+            code=s["tariffCode"],
+            name=s["name"],
+            direction=s["direction"],
+            region=s.get("region"),
+            payment_method=s.get("paymentMethod"),
+            valid_from=instant(s, "effectiveFrom"),
+            valid_to=instant(s, "effectiveTo"),
+            standing_charges=standing,
+            unit_rates=rates,
+            dynamic=bool(s.get("dynamicPricing", False)),
+            vat_rate=Decimal(s["vatRate"]),
+            fuel=s["fuel"],
+            seg=bool(s.get("smartExportGuarantee", False)),
+            product_code=s.get("productCode"),
+            timezone=s.get("timezone", "Europe/London"),
+            customer_class=s.get("customerClass"),
+            partial_response=s.get("partialResponse"),
+        )
+    except InputDataError as exc:
+        raise exc.at(f"{where}.credentialSubject") from None

@@ -42,11 +42,14 @@ def build_consumption(
     correction_factor: Decimal | None = None,
     correction_factor_source: str | None = None,
     max_kw: Decimal | None = None,
+    hcf: Decimal | None = None,
 ) -> ConsumptionData:
     """Check and total the readings for one supply point.
 
-    Gas volumes (MTQ, HH, FTQ) are converted with ``cv`` (the billed CV, preferred) or the indicative CV
-    for the period from the data file; the CV's period must cover the consumption period.
+    Gas volumes (MTQ, HH, FC, FTQ) are converted with ``cv`` (the billed CV, preferred) or the indicative CV
+    for the period from the data file; the CV's period must cover the consumption period, and the CV is
+    truncated to 0.1 MJ/m³ (reg. 3(2)). ``hcf`` is the m³ per hundred cubic feet for imperial meters (default
+    the bill's 2.83; see `gas.imperial_factor`).
     """
     if not intervals and register_series is None:
         raise InputDataError("consumption needs interval readings, register reads, or both", location="intervals")
@@ -68,8 +71,11 @@ def build_consumption(
     if volume_units and gas_cv is None:
         start_for_cv = period_start or min(r.start for r in intervals)
         gas_cv = calorific_value(start_for_cv.astimezone(zone).date())
+    if gas_cv is not None and gas_cv.value_mj_per_m3 > 0:
+        gas_cv = gas.truncate_cv(gas_cv)[0] if cv is None else gas_cv  # a given CV is truncated (and stated) by gas.convert
     if intervals:
-        to_kwh_fn = gas.kwh_converter(gas_cv.value_mj_per_m3, correction_factor) if gas_cv is not None and volume_units else None
+        cv_for_totals = gas.truncate_cv(gas_cv)[0] if gas_cv is not None and gas_cv.value_mj_per_m3 > 0 else gas_cv
+        to_kwh_fn = gas.kwh_converter(cv_for_totals.value_mj_per_m3, correction_factor, hcf) if cv_for_totals is not None and volume_units else None
         summary = summarise(
             intervals,
             period_start=period_start,
@@ -102,7 +108,7 @@ def build_consumption(
             assert reg is not None
             volume = reg.total
         conversion = gas.convert(volume, vunit, cv=gas_cv, correction_factor=correction_factor,
-                                 correction_factor_source=correction_factor_source)
+                                 correction_factor_source=correction_factor_source, hcf=hcf)
 
     if summary is not None:
         total_kwh = conversion.kwh if conversion is not None else summary.total_kwh

@@ -1,4 +1,9 @@
-"""Emissions from metered energy: location-based and, where a fuel mix is stated, market-based.
+"""Emissions from metered energy by annual DESNZ factors: location-based and, with a fuel mix, market-based.
+
+This is NOT the IB1 Perseus method (half-hourly regional intensity for electricity, m³ × the per-m³ factor
+for gas: see `intensity` and `perseus.issuer.credentials.emissions`); a report made with it must not claim
+the Perseus emissions standard. Scope 1 (gas) and Scope 2 (electricity) are also returned apart
+(``scope1_kg``, ``scope2_location_based_kg``, ``scope2_market_based_kg``).
 
 Method (GHG Protocol Scope 2 guidance; DESNZ conversion factors):
 
@@ -33,7 +38,7 @@ __all__ = ["calculate", "input_from_consumption", "reporting_year", "whole_month
 
 ROUNDING_RULE = "kgCO2e per input rounded to 3 dp, ROUND_HALF_EVEN; totals are sums of the rounded inputs"
 METHOD = (
-    "GHG Protocol Scope 2 dual reporting: location-based = kWh x DESNZ factor for the reporting year "
+    "Annual DESNZ factors (not the IB1 Perseus method). GHG Protocol Scope 2 dual reporting: location-based = kWh x DESNZ factor for the reporting year "
     "(electricity Scope 2, natural gas Scope 1, gross CV); market-based = electricity kWh x supplier fuel-mix "
     "CO2 g/kWh / 1000, gas as location-based"
 )
@@ -123,6 +128,12 @@ def calculate(
     has_electricity = any(i.fuel == "electricity" for i in items)
     market_factor: Factor | None = None
     if fuel_mix is not None and has_electricity:
+        if not (fuel_mix.period_start <= start and end <= fuel_mix.period_end):
+            raise PeriodError(
+                f"the fuel-mix disclosure covers {fuel_mix.period_start} to {fuel_mix.period_end}, not the period {start} to {end}: "
+                "market-based emissions need the disclosure for the consumption period",
+                location="fuel_mix",
+            )
         market_factor = Factor(
             value=fuel_mix.co2_g_per_kwh / 1000,
             unit="kgCO2/kWh",
@@ -149,6 +160,11 @@ def calculate(
             EmissionsInput(item.fuel, item.kwh, item.period_start, item.period_end, item.supply_point, item.credential_id, location, market)
         )
     used = tuple(factors.values()) + ((market_factor,) if market_factor else ())
+    scope1 = sum((i.location_based_kg for i in out if i.fuel == "gas"), Decimal(0))
+    scope2 = sum((i.location_based_kg for i in out if i.fuel == "electricity"), Decimal(0))
+    scope2_market = None
+    if market_factor is not None:
+        scope2_market = sum((i.market_based_kg or Decimal(0) for i in out if i.fuel == "electricity"), Decimal(0))
     return EmissionsResult(
         period_start=start,
         period_end=end,
@@ -158,4 +174,7 @@ def calculate(
         method=METHOD,
         inputs=tuple(out),
         rounding=ROUNDING_RULE,
+        scope1_kg=scope1,
+        scope2_location_based_kg=scope2,
+        scope2_market_based_kg=scope2_market,
     )

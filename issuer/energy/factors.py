@@ -26,6 +26,9 @@ __all__ = [
     "calorific_value",
     "gas_constants",
     "gsp_group_for_distributor",
+    "TaxRules",
+    "tax_rules",
+    "neso_api",
 ]
 
 
@@ -83,14 +86,17 @@ def emission_factors() -> tuple[tuple[Fuel, Factor], ...]:
     return tuple(out)
 
 
-def emission_factor(fuel: Fuel, year: int) -> Factor:
-    """The factor for ``fuel`` in reporting ``year``; `FactorNotFoundError` names the years we have."""
-    available = sorted(f.year for fu, f in emission_factors() if fu == fuel)
+def emission_factor(fuel: Fuel, year: int, unit: str = "kgCO2e/kWh") -> Factor:
+    """The factor for ``fuel`` in reporting ``year`` per ``unit`` (``kgCO2e/kWh`` or, for gas, ``kgCO2e/m3``).
+
+    `FactorNotFoundError` names the years we have: a missing year is refused, never guessed from a neighbour.
+    """
+    available = sorted(f.year for fu, f in emission_factors() if fu == fuel and f.unit == unit)
     for fu, factor in emission_factors():
-        if fu == fuel and factor.year == year:
+        if fu == fuel and factor.year == year and factor.unit == unit:
             return factor
     raise FactorNotFoundError(
-        f"no {fuel} emission factor for {year} in data/emission_factors.json (have {', '.join(map(str, available)) or 'none'}); "
+        f"no {fuel} emission factor in {unit} for {year} in data/emission_factors.json (have {', '.join(map(str, available)) or 'none'}); "
         "add the DESNZ figure for that year with its source"
     )
 
@@ -125,14 +131,22 @@ def calorific_value(on: date) -> CalorificValue:
 
 @cache
 def gas_constants() -> dict[str, GasConstant]:
-    """``volume_correction_factor``, ``mj_per_kwh``, ``imperial_m3_per_hundred_cubic_feet``, with sources."""
+    """``volume_correction_factor``, ``mj_per_kwh``, ``imperial_m3_per_hundred_cubic_feet`` (the bill's 2.83) and
+    ``imperial_m3_per_hundred_cubic_feet_exact`` (2.8316846592), with sources."""
     doc = _load("gas_conversion.json")
     out = {}
-    for key in ("volume_correction_factor", "mj_per_kwh", "imperial_m3_per_hundred_cubic_feet"):
+    for key in ("volume_correction_factor", "mj_per_kwh", "imperial_m3_per_hundred_cubic_feet", "imperial_m3_per_hundred_cubic_feet_exact"):
         entry = doc[key]
         _require(entry, ("value", "source", "year"), f"gas_conversion.json {key}")
         out[key] = GasConstant(Decimal(entry["value"]), entry["source"], int(entry["year"]), entry.get("caveat"))
     return out
+
+
+@cache
+def cv_truncation() -> tuple[int, str]:
+    """(decimal places, the rule in words) for truncating an average calorific value (reg. 3(2))."""
+    entry = _load("gas_conversion.json")["calorific_value_truncation"]
+    return int(entry["places"]), str(entry["rule"])
 
 
 @cache
@@ -151,3 +165,53 @@ def _gsp_groups() -> dict[str, str]:
 def gsp_group_for_distributor(distributor_id: str) -> str | None:
     """The GSP group letter for an MPAN's distributor ID (None for IDNOs, whose area the ID does not give)."""
     return _gsp_groups().get(distributor_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TaxRules:
+    """HMRC's rules for business energy: VAT rates, CCL rates by period, de minimis thresholds, with sources."""
+
+    vat_standard: Decimal
+    vat_reduced: Decimal
+    vat_source: str
+    de_minimis_kwh_per_month: dict[str, Decimal]
+    de_minimis_source: str
+    ccl_rates: tuple[tuple[str, date, date, Decimal], ...]  # (fuel, from, to exclusive, GBP per kWh)
+    ccl_source: str
+    ccl_caveat: str | None
+
+    def ccl_gbp_per_kwh(self, fuel: str, on: date) -> Decimal:
+        """The CCL main rate for ``fuel`` on ``on``; `FactorNotFoundError` outside the recorded periods."""
+        for f, start, end, rate in self.ccl_rates:
+            if f == fuel and start <= on < end:
+                return rate
+        raise FactorNotFoundError(
+            f"no Climate Change Levy rate for {fuel} on {on.isoformat()} in data/tax_rates.json; add HMRC's rate for that period with its source"
+        )
+
+
+@cache
+def tax_rules() -> TaxRules:
+    """The rules in ``data/tax_rates.json`` (loaded once)."""
+    doc = _load("tax_rates.json")
+    vat, dm, ccl = doc["vat"], doc["de_minimis"], doc["ccl"]
+    rates = []
+    for i, r in enumerate(ccl["rates"]):
+        _require(r, ("fuel", "from", "to", "gbp_per_kwh"), f"tax_rates.json ccl.rates[{i}]")
+        rates.append((r["fuel"], date.fromisoformat(r["from"]), date.fromisoformat(r["to"]), Decimal(r["gbp_per_kwh"])))
+    return TaxRules(
+        vat_standard=Decimal(vat["standard"]["value"]),
+        vat_reduced=Decimal(vat["reduced"]["value"]),
+        vat_source=vat["standard"]["source"],
+        de_minimis_kwh_per_month={"electricity": Decimal(dm["electricity_kwh_per_month"]), "gas": Decimal(dm["gas_kwh_per_month"])},
+        de_minimis_source=dm["source"],
+        ccl_rates=tuple(rates),
+        ccl_source=ccl["source"],
+        ccl_caveat=ccl.get("caveat"),
+    )
+
+
+@cache
+def neso_api() -> dict[str, Any]:
+    """What ``data/neso_carbon_intensity.json`` records about the NESO Carbon Intensity API (endpoint, unit, basis)."""
+    return dict(_load("neso_carbon_intensity.json"))

@@ -23,6 +23,7 @@ MWH   megawatt hour               large sites
 MTQ   cubic metre                 SMETS2 gas volume
 FTQ   cubic foot                  imperial gas volume
 HH    hundred cubic foot          older imperial gas meters ("hundreds of cubic feet", hcf)
+FC    thousand cubic foot         imperial gas meters counting thousands of cubic feet
 KGM   kilogram                    emissions (kg CO2e)
 ====  ==========================  =======================================================
 """
@@ -61,6 +62,9 @@ __all__ = [
     "PeriodTotal",
     "ConsumptionData",
     "TimeOfUse",
+    "TimeBasis",
+    "CustomerClass",
+    "MonthCost",
     "Rate",
     "StandingCharge",
     "FuelMix",
@@ -85,6 +89,7 @@ class EnergyUnit(str, enum.Enum):
     MTQ = "MTQ"
     FTQ = "FTQ"
     HH = "HH"
+    FC = "FC"
 
     @property
     def is_energy(self) -> bool:
@@ -112,6 +117,8 @@ ReadKind = Literal["actual", "estimated", "customer"]
 Fuel = Literal["electricity", "gas"]
 Measure = Literal["import", "export"]
 Scheme = Literal["MPAN", "MPRN"]
+TimeBasis = Literal["local", "GMT"]
+CustomerClass = Literal["business", "domestic"]
 Direction = Literal["import", "export"]
 DayOfWeek = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 #: In ISO order, so ``DAYS_OF_WEEK[d.weekday()]`` names a date's day (as OCPI 2.2.1 spells them).
@@ -179,9 +186,11 @@ class SupplyPoint:
     measure: Measure = "import"
     postcode_outcode: str | None = None
     full_mpan: str | None = None
+    check_digit: Literal["Verified", "NotChecked"] = "Verified"  # NotChecked: the issuer switched the (MPRN) check off
 
     def __post_init__(self) -> None:
         _one_of(self.scheme, ("MPAN", "MPRN"), "scheme")
+        _one_of(self.check_digit, ("Verified", "NotChecked"), "check_digit")
         _one_of(self.fuel, ("electricity", "gas"), "fuel")
         _one_of(self.measure, ("import", "export"), "measure")
         if (self.scheme == "MPAN") != (self.fuel == "electricity"):
@@ -330,6 +339,7 @@ class GasConversion:
     kwh: Decimal
     rounding: str
     imperial_factor_m3: Decimal | None = None  # m³ per volume unit, when the meter is imperial
+    cv_as_given: Decimal | None = None  # the CV before truncation to 0.1 MJ/m³, when truncation changed it
     formula: str = "kWh = volume_m3 × correction_factor × calorific_value_MJ_per_m3 / 3.6"
     legal_basis: str = "Gas (Calculation of Thermal Energy) Regulations 1996 (SI 1996/439), reg. 3"
 
@@ -434,9 +444,10 @@ class ConsumptionData:
 class TimeOfUse:
     """When a rate applies (an OCPI 2.2.1-style restriction); every given condition must hold.
 
-    Times are local wall-clock times (Europe/London). A band with ``end_time <= start_time`` crosses
-    midnight (23:30–06:30 is one band). ``end_time`` and ``end_date`` are exclusive. An empty
-    ``days_of_week`` means every day.
+    ``time_basis`` says which clock the times (and days and dates) are read on: ``local`` wall-clock time
+    (Europe/London) or ``GMT`` all year — many Economy 7 meters switch on GMT, so 00:00–07:00 GMT is
+    01:00–08:00 BST in summer. A band with ``end_time <= start_time`` crosses midnight (23:30–06:30 is
+    one band). ``end_time`` and ``end_date`` are exclusive. An empty ``days_of_week`` means every day.
     """
 
     start_time: time | None = None
@@ -444,8 +455,10 @@ class TimeOfUse:
     days_of_week: tuple[DayOfWeek, ...] = ()
     start_date: date | None = None
     end_date: date | None = None
+    time_basis: TimeBasis = "local"
 
     def __post_init__(self) -> None:
+        _one_of(self.time_basis, ("local", "GMT"), "time_basis")
         for day in self.days_of_week:
             _one_of(day, DAYS_OF_WEEK, "days_of_week")
         if (self.start_time is None) != (self.end_time is None):
@@ -543,7 +556,9 @@ class Tariff:
     """A supply (import) or export tariff, as a supplier publishes it.
 
     Money: rates in p/kWh, standing charges in p/day, both exc. and inc. VAT as published; ``vat_rate``
-    is a fraction (0.05 or 0.20). ``region`` is the GSP group letter (A–P, no I or O) or None for a
+    is a fraction (0.05 or 0.20). ``customer_class`` (business or domestic) decides the taxes `tariffs.cost`
+    applies: business supplies pay the Climate Change Levy and standard-rate VAT on top of it unless a month
+    is within HMRC's de minimis. ``region`` is the GSP group letter (A–P, no I or O) or None for a
     national tariff. ``dynamic`` tariffs (Agile) carry one `Rate` per half-hour.
     """
 
@@ -565,6 +580,8 @@ class Tariff:
     seg: bool = False
     product_code: str | None = None
     timezone: str = "Europe/London"
+    customer_class: CustomerClass | None = None
+    partial_response: str | None = None  # set when a paginated supplier response was accepted as partial
 
     def __post_init__(self) -> None:
         for name in ("supplier", "code", "name"):
@@ -573,6 +590,8 @@ class Tariff:
             _text(getattr(self, name), name, optional=True)
         _one_of(self.direction, ("import", "export"), "direction")
         _one_of(self.fuel, ("electricity", "gas"), "fuel")
+        if self.customer_class is not None:
+            _one_of(self.customer_class, ("business", "domestic"), "customer_class")
         if self.region is not None and (not isinstance(self.region, str) or self.region not in GSP_GROUPS):
             raise InputDataError(f"region must be a GSP group letter A-P (no I or O), got {str(self.region)[:40]!r}", location="region")
         _decimal(self.vat_rate, "vat_rate")
@@ -626,6 +645,33 @@ class BandCost:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthCost:
+    """One local calendar month (or the part of it in the period) of a bill: what a bookkeeper checks.
+
+    ``taxes`` says which rule applied: ``business`` (CCL + standard VAT on energy, standing charge and
+    CCL), ``de-minimis`` (a business month within HMRC's de minimis: reduced VAT, no CCL), ``domestic``
+    (reduced VAT, no CCL), ``tariff-vat`` (no customer class stated: the tariff's VAT rate, no CCL) or
+    ``export`` (no VAT, no CCL).
+    """
+
+    label: str
+    start: datetime
+    end: datetime
+    kwh: Decimal
+    by_band: tuple["BandCost", ...]
+    energy_pence_exc_vat: Decimal
+    standing_days: int
+    standing_pence_exc_vat: Decimal
+    taxes: str
+    de_minimis_kwh: Decimal | None
+    ccl_pence_per_kwh: Decimal | None
+    ccl_pence: Decimal
+    vat_rate: Decimal
+    vat_pence: Decimal
+    total_pence_inc_vat: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class CostBreakdown:
     """Cost of consumption (import) or income from export, in pence exact and pounds rounded.
 
@@ -646,6 +692,10 @@ class CostBreakdown:
     total_gbp_inc_vat: Decimal
     by_band: tuple[BandCost, ...]
     rounding: str
+    months: tuple[MonthCost, ...] = ()
+    ccl_pence: Decimal = Decimal(0)
+    customer_class: str | None = None
+    tax_sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -687,3 +737,8 @@ class EmissionsResult:
     method: str
     inputs: tuple[EmissionsInput, ...] = field(default_factory=tuple)
     rounding: str = ""
+    # Scope 1 (gas) and Scope 2 (electricity) apart: location_based_kg and market_based_kg above add gas in
+    # (the old combined figures); a report states these instead.
+    scope1_kg: Decimal = Decimal(0)
+    scope2_location_based_kg: Decimal = Decimal(0)
+    scope2_market_based_kg: Decimal | None = None

@@ -142,5 +142,8 @@ def supply_point(identifier: str, fuel: Fuel, measure: Measure = "import", postc
     if fuel == "gas":
         if measure != "import":
             raise InputDataError("gas supply points are import only", location="measure")
-        return SupplyPoint(parse_mprn(identifier, check_digits=check_mprn_digits), "MPRN", "gas", measure, outcode)
+        return SupplyPoint(
+            parse_mprn(identifier, check_digits=check_mprn_digits), "MPRN", "gas", measure, outcode,
+            check_digit="Verified" if check_mprn_digits else "NotChecked",
+        )
     raise InputDataError(f"fuel must be electricity or gas, got {fuel!r}", location="fuel")

@@ -13,10 +13,23 @@ ambiguous in practice and a silent choice would mis-price a bill):
    interval and both bands: the tariff must say which wins (for example make "night" weekdays-only).
 4. No applicable rate is an error naming the interval.
 
-Money is exact in pence (p/kWh × kWh); VAT is ``vat_rate`` × the exc.-VAT amount (the published
-inc.-VAT rates are rounded and not used for arithmetic); the pound total is rounded to 0.01 half-up,
-once, at the end. Standing charges are per local day: the period must start and end at local midnight.
-Export income has no standing charge and no VAT.
+A band's times are read on its own clock (``TimeOfUse.time_basis``): local wall-clock time, or GMT all year
+for meters that switch on GMT (00:00–07:00 GMT is 01:00–08:00 BST).
+
+Money is exact in pence (p/kWh × kWh); the published inc.-VAT rates are rounded and not used for arithmetic.
+Taxes are applied per local calendar month (HMRC rules in ``data/tax_rates.json``, with sources):
+
+* a **business** supply pays the Climate Change Levy on each kWh (the rate for the kWh's local date) and VAT
+  at the standard rate on energy + standing charge + CCL (CCL is part of the price, so VAT is charged on it);
+* unless the month is within HMRC's **de minimis** (≤ 1,000 kWh electricity or ≤ 4,397 kWh gas a month;
+  for a part month, pro rata to its days, i.e. the same average a day): then it is treated as domestic;
+* a **domestic** supply (or a de minimis month) pays reduced-rate VAT and no CCL;
+* a tariff that states no customer class keeps the old rule: its own ``vat_rate``, no CCL (the breakdown
+  says so);
+* export income has no standing charge, VAT or CCL.
+
+The pound total is rounded to 0.01 half-up, once, at the end. Standing charges are per local day: the period
+must start and end at local midnight.
 """
 
 from __future__ import annotations
@@ -28,12 +41,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from .errors import InputDataError, PeriodError, TariffError
-from .model import DAYS_OF_WEEK, BandCost, ConsumptionData, CostBreakdown, IntervalReading, Rate, StandingCharge, Tariff, TimeOfUse
+from .factors import tax_rules
+from .model import DAYS_OF_WEEK, BandCost, ConsumptionData, CostBreakdown, IntervalReading, MonthCost, Rate, StandingCharge, Tariff, TimeOfUse
 from .units import kwh_factor
 
 __all__ = ["cost", "rate_for", "RateIndex", "matches", "ROUNDING_RULE"]
 
-ROUNDING_RULE = "pence exact (rate p/kWh x kWh); VAT = vat_rate x amount exc. VAT; total in GBP rounded once to 0.01, ROUND_HALF_UP"
+ROUNDING_RULE = (
+    "pence exact (rate p/kWh x kWh; CCL = GBP/kWh x 100 x kWh); VAT = rate x (energy + standing + CCL) per month; "
+    "total in GBP rounded once to 0.01, ROUND_HALF_UP"
+)
 _UTC = timezone.utc
 _FAR_PAST = datetime(1900, 1, 1, tzinfo=_UTC)
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=_UTC)
@@ -46,9 +63,11 @@ def _in_band(t: time, start: time, end: time) -> bool:
 
 
 def matches(tou: TimeOfUse | None, local: datetime) -> bool:
-    """Whether a restriction holds at a local wall-clock instant."""
+    """Whether a restriction holds at an instant (read on local time, or on GMT for a GMT band)."""
     if tou is None:
         return True
+    if tou.time_basis == "GMT":
+        local = local.astimezone(_UTC)
     if tou.days_of_week and DAYS_OF_WEEK[local.weekday()] not in tou.days_of_week:
         return False
     d = local.date()
@@ -141,7 +160,7 @@ def cost(
     period_start: datetime | None = None,
     period_end: datetime | None = None,
 ) -> CostBreakdown:
-    """Price the intervals under ``tariff``: import cost (with standing charges and VAT) or export income."""
+    """Price the intervals under ``tariff``, month by month: import cost (standing charges, CCL, VAT) or export income."""
     if isinstance(consumption, ConsumptionData):
         if consumption.supply_point.measure != tariff.direction:
             raise TariffError(
@@ -162,10 +181,10 @@ def cost(
     if period_end is None:
         period_end = max(r.end for r in readings)
     index = RateIndex(tariff.unit_rates, tz)
+    rules = tax_rules()
 
-    energy = Decimal(0)
-    kwh_total = Decimal(0)
-    bands: dict[str, list[Decimal]] = {}
+    # month label -> [kWh, energy pence, CCL pence at the business rate, {band: [kWh, pence]}]
+    months: dict[str, list] = {}
     for i, r in enumerate(readings):
         if r.start < period_start or r.end > period_end:
             raise InputDataError("reading outside the costing period", location=f"reading {i}")
@@ -182,19 +201,20 @@ def cost(
                 f"rate {_band_name(rate)} changes inside the interval {r.start.isoformat()} to {r.end.isoformat()}; use half-hourly readings",
                 location=f"reading {i}",
             )
+        local = r.start.astimezone(tz)
+        acc = months.setdefault(f"{local.year:04d}-{local.month:02d}", [Decimal(0), Decimal(0), Decimal(0), {}])
         pence = kwh * rate.value_exc_vat
-        energy += pence
-        kwh_total += kwh
-        key = _band_name(rate)
-        acc = bands.setdefault(key, [Decimal(0), Decimal(0)])
         acc[0] += kwh
         acc[1] += pence
+        if tariff.direction == "import" and tariff.customer_class == "business":
+            acc[2] += kwh * rules.ccl_gbp_per_kwh(tariff.fuel, local.date()) * 100
+        band = acc[3].setdefault(_band_name(rate), [Decimal(0), Decimal(0)])
+        band[0] += kwh
+        band[1] += pence
 
-    days = 0
-    standing = Decimal(0)
+    start_local, end_local = period_start.astimezone(tz), period_end.astimezone(tz)
+    days_by_month: dict[str, list[date]] = {}
     if tariff.direction == "import":
-        start_local = period_start.astimezone(tz)
-        end_local = period_end.astimezone(tz)
         if start_local.time() != time(0) or end_local.time() != time(0):
             raise PeriodError(
                 f"standing charges are per local day, so the period must start and end at local midnight ({tariff.timezone}); "
@@ -203,31 +223,89 @@ def cost(
             )
         d: date = start_local.date()
         while d < end_local.date():
-            at = datetime.combine(d, time(0), tzinfo=tz)
-            charge = _standing_for(tariff.standing_charges, at)
+            days_by_month.setdefault(f"{d.year:04d}-{d.month:02d}", []).append(d)
+            d += timedelta(days=1)
+
+    out: list[MonthCost] = []
+    for label in sorted(set(months) | set(days_by_month)):
+        kwh, energy, ccl_business, bands = months.get(label, [Decimal(0), Decimal(0), Decimal(0), {}])
+        standing = Decimal(0)
+        for day in days_by_month.get(label, []):
+            charge = _standing_for(tariff.standing_charges, datetime.combine(day, time(0), tzinfo=tz))
             if charge is None:
                 if tariff.standing_charges:
-                    raise TariffError(f"no standing charge is valid on {d.isoformat()}", location="standing_charges")
+                    raise TariffError(f"no standing charge is valid on {day.isoformat()}", location="standing_charges")
             else:
                 standing += charge.value_exc_vat
-            days += 1
-            d += timedelta(days=1)
-        vat = (energy + standing) * tariff.vat_rate
-    else:
-        vat = Decimal(0)
-    total = energy + standing + vat
+        y, m = int(label[:4]), int(label[5:])
+        m_start = max(datetime(y, m, 1, tzinfo=tz), start_local)
+        m_end = min(datetime(y + (m == 12), 1 if m == 12 else m + 1, 1, tzinfo=tz), end_local)
+        threshold = None
+        ccl = Decimal(0)
+        ccl_rate = None
+        if tariff.direction == "export":
+            taxes, vat_rate = "export", Decimal(0)
+        elif tariff.customer_class is None:
+            taxes, vat_rate = "tariff-vat", tariff.vat_rate
+        elif tariff.customer_class == "domestic":
+            taxes, vat_rate = "domestic", rules.vat_reduced
+        else:
+            in_month = (date(y + (m == 12), 1 if m == 12 else m + 1, 1) - date(y, m, 1)).days
+            days = len(days_by_month.get(label, [])) or in_month
+            threshold = rules.de_minimis_kwh_per_month[tariff.fuel] * days / in_month
+            if kwh <= threshold:
+                taxes, vat_rate = "de-minimis", rules.vat_reduced
+            else:
+                taxes, vat_rate, ccl = "business", rules.vat_standard, ccl_business
+                rates = {rules.ccl_gbp_per_kwh(tariff.fuel, day) * 100 for day in days_by_month.get(label, [])}
+                ccl_rate = rates.pop() if len(rates) == 1 else None
+        vat = (energy + standing + ccl) * vat_rate
+        out.append(
+            MonthCost(
+                label=label,
+                start=m_start,
+                end=m_end,
+                kwh=kwh,
+                by_band=tuple(BandCost(name, v[0], v[1]) for name, v in sorted(bands.items())),
+                energy_pence_exc_vat=energy,
+                standing_days=len(days_by_month.get(label, [])),
+                standing_pence_exc_vat=standing,
+                taxes=taxes,
+                de_minimis_kwh=threshold,
+                ccl_pence_per_kwh=ccl_rate,
+                ccl_pence=ccl,
+                vat_rate=vat_rate,
+                vat_pence=vat,
+                total_pence_inc_vat=energy + standing + ccl + vat,
+            )
+        )
+    total = sum((mc.total_pence_inc_vat for mc in out), Decimal(0))
+    all_bands: dict[str, list[Decimal]] = {}
+    for mc in out:
+        for b in mc.by_band:
+            acc2 = all_bands.setdefault(b.band, [Decimal(0), Decimal(0)])
+            acc2[0] += b.kwh
+            acc2[1] += b.pence_exc_vat
+    vat_rates = {mc.vat_rate for mc in out}
+    sources = ()
+    if tariff.direction == "import" and tariff.customer_class is not None:
+        sources = (rules.vat_source, rules.de_minimis_source, rules.ccl_source)
     return CostBreakdown(
         direction=tariff.direction,
         period_start=period_start,
         period_end=period_end,
-        kwh=kwh_total,
-        energy_pence_exc_vat=energy,
-        standing_days=days,
-        standing_pence_exc_vat=standing,
-        vat_rate=tariff.vat_rate if tariff.direction == "import" else Decimal(0),
-        vat_pence=vat,
+        kwh=sum((mc.kwh for mc in out), Decimal(0)),
+        energy_pence_exc_vat=sum((mc.energy_pence_exc_vat for mc in out), Decimal(0)),
+        standing_days=sum(mc.standing_days for mc in out),
+        standing_pence_exc_vat=sum((mc.standing_pence_exc_vat for mc in out), Decimal(0)),
+        vat_rate=vat_rates.pop() if len(vat_rates) == 1 else tariff.vat_rate,
+        vat_pence=sum((mc.vat_pence for mc in out), Decimal(0)),
         total_pence_inc_vat=total,
         total_gbp_inc_vat=(total / 100).quantize(Decimal("0.01"), ROUND_HALF_UP),
-        by_band=tuple(BandCost(name, v[0], v[1]) for name, v in sorted(bands.items())),
+        by_band=tuple(BandCost(name, v[0], v[1]) for name, v in sorted(all_bands.items())),
         rounding=ROUNDING_RULE,
+        months=tuple(out),
+        ccl_pence=sum((mc.ccl_pence for mc in out), Decimal(0)),
+        customer_class=tariff.customer_class,
+        tax_sources=sources,
     )

@@ -65,15 +65,23 @@ def to_kwh(value: Decimal, unit: EnergyUnit) -> Decimal:
     return value * kwh_factor(unit)
 
 
-def to_m3(value: Decimal, unit: EnergyUnit) -> Decimal:
-    """A gas volume in cubic metres, exactly (imperial factor from the data file)."""
+def to_m3(value: Decimal, unit: EnergyUnit, hcf: Decimal | None = None) -> Decimal:
+    """A gas volume in cubic metres, exactly.
+
+    ``hcf`` is the m³ in one hundred cubic feet: by default the bill convention 2.83 from the data file
+    (``imperial_m3_per_hundred_cubic_feet``); give the exact 2.8316846592 to follow physics instead.
+    A thousand cubic feet (FC) is ten hundreds; a cubic foot (FTQ) a hundredth.
+    """
     from .factors import gas_constants
 
     if unit is EnergyUnit.MTQ:
         return value
-    hcf = gas_constants()["imperial_m3_per_hundred_cubic_feet"].value
+    if hcf is None:
+        hcf = gas_constants()["imperial_m3_per_hundred_cubic_feet"].value
     if unit is EnergyUnit.HH:
         return value * hcf
+    if unit is EnergyUnit.FC:
+        return value * hcf * 10
     if unit is EnergyUnit.FTQ:
         return value * hcf / 100
-    raise UnknownUnitError(f"{unit.value} is not a gas volume unit (expected MTQ, HH or FTQ)")
+    raise UnknownUnitError(f"{unit.value} is not a gas volume unit (expected MTQ, HH, FC or FTQ)")

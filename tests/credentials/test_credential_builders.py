@@ -127,8 +127,8 @@ def test_gas_register_reads_state_baseline_rollover_and_conversion() -> None:
     assert len(series["meterExchanges"]) == 1 and series["meterExchanges"][0]["newBaseline"]["value"] == "0"
     assert Decimal(series["consumption"]) == data.register_consumption.total  # type: ignore[union-attr]
     gas = subject["gasConversion"]
-    assert gas["volumeUnit"] == "HH" and gas["imperialFactor"] == "2.83168" and gas["correctionFactor"] == "1.02264"
-    assert Decimal(gas["volumeM3"]) == Decimal(gas["volume"]) * Decimal("2.83168")
+    assert gas["volumeUnit"] == "HH" and gas["imperialFactor"] == "2.83" and gas["correctionFactor"] == "1.02264"
+    assert Decimal(gas["volumeM3"]) == Decimal(gas["volume"]) * Decimal("2.83")  # the bill factor, as stated
     assert subject["totalKwh"] == gas["kwh"]
     assert subject["accountReference"] == reads.account
 
@@ -199,42 +199,44 @@ def test_reordering_readings_is_not_tampering(signed_january: dict[str, Any]) ->
 
 
 def test_emissions_report_links_each_input_by_digest(signed_january: dict[str, Any], cap_key: Any) -> None:
-    report = build_emissions_credential([signed_january], issuer=cap_key.controller, valid_from=ISSUED)
+    report = build_emissions_credential([signed_january], issuer=cap_key.controller, valid_from=ISSUED, method="desnz-annual")
     well_formed(report)
     assert report["relatedResource"] == [{"id": signed_january["id"], "digestMultibase": credential_digest(signed_january)}]
     subject = report["credentialSubject"]
     assert subject["customer"] == SME and subject["method"] == "DesnzAnnualFactors"
+    assert "standard" not in report["metadata"], "the annual DESNZ method must not claim the Perseus emissions standard"
     assert subject["totalKwh"] == signed_january["credentialSubject"]["totalKwh"]
     assert [m["month"] for m in subject["monthlyEmissions"]] == ["2024-01"]
-    assert "marketBasedKgCO2e" not in subject, "no fuel mix given, so no market-based figure"
+    assert "scope2MarketBasedKgCO2e" not in subject, "no fuel mix given, so no market-based figure"
+    assert "market-based Scope 2 is unavailable" in subject["marketBasedUnavailable"]
     assert report["provenance"]["derivedFrom"] == [signed_january["id"]]
     factor = subject["emissionFactors"][0]
-    assert Decimal(subject["locationBasedKgCO2e"]) == (Decimal(subject["totalKwh"]) * Decimal(factor["value"])).quantize(Decimal("0.001"))
+    assert Decimal(subject["scope2LocationBasedKgCO2e"]) == (Decimal(subject["totalKwh"]) * Decimal(factor["value"])).quantize(Decimal("0.001"))
 
 
 def test_emissions_refuses_an_input_that_does_not_verify(signed_january: dict[str, Any], cap_key: Any) -> None:
     tampered = copy.deepcopy(signed_january)
     tampered["credentialSubject"]["totalKwh"] = "1.000"
     with pytest.raises(InputDataError) as raised:
-        build_emissions_credential([tampered], issuer=cap_key.controller, valid_from=ISSUED)
+        build_emissions_credential([tampered], issuer=cap_key.controller, valid_from=ISSUED, method="desnz-annual")
     assert raised.value.location == "consumption[0]" and "does not verify" in raised.value.message
 
 
 def test_emissions_refuses_an_unsigned_input(january: ConsumptionData, cap_key: Any) -> None:
     with pytest.raises(InputDataError, match="does not verify"):
-        build_emissions_credential([consumption(january, "did:example:edp")], issuer=cap_key.controller, valid_from=ISSUED)
+        build_emissions_credential([consumption(january, "did:example:edp")], issuer=cap_key.controller, valid_from=ISSUED, method="desnz-annual")
 
 
 def test_emissions_refuses_the_same_input_twice(signed_january: dict[str, Any], cap_key: Any) -> None:
     with pytest.raises(InputDataError, match="same credential"):
-        build_emissions_credential([signed_january, signed_january], issuer=cap_key.controller, valid_from=ISSUED)
+        build_emissions_credential([signed_january, signed_january], issuer=cap_key.controller, valid_from=ISSUED, method="desnz-annual")
 
 
 def test_emissions_refuses_inputs_of_different_smes(signed_january: dict[str, Any], edp_key: Any, cap_key: Any) -> None:
     other = build_consumption(supply_point("1200123456796", "electricity"), "did:example:another-sme", intervals=half_hours(datetime(2024, 1, 1, tzinfo=UTC), ["0.1"] * (31 * 48)))
     other_signed = sign_document(consumption(other, edp_key.controller), edp_key)
     with pytest.raises(InputDataError, match="a report covers one SME"):
-        build_emissions_credential([signed_january, other_signed], issuer=cap_key.controller, valid_from=ISSUED)
+        build_emissions_credential([signed_january, other_signed], issuer=cap_key.controller, valid_from=ISSUED, method="desnz-annual")
 
 
 # -- properties ------------------------------------------------------------------------------------------------

@@ -65,9 +65,12 @@ def test_a_non_perseus_credential_has_no_shape() -> None:
         (lambda c: c["credentialSubject"].__setitem__("accountReference", "ACME-1"), "not both"),
         (lambda c: c["assurance"].__setitem__("pcafDataQualityScore", 7), "PCAF data-quality score from 1 to 5"),
         (lambda c: c["assurance"].__setitem__("missingData", "https://example.org/missing/None"), "missing-data value"),
-        (lambda c: c["metadata"].pop("standard"), "standard"),
+        (
+            lambda c: c["metadata"].__setitem__("standard", "https://registry.core.trust.ib1.org/scheme/perseus/standard/energy-consumption-data/2026-03-12"),
+            "must not claim the IB1 energy-consumption-data standard",
+        ),
     ],
-    ids=["float", "exponent", "extra-property", "quality", "unit", "naive-time", "no-total", "context", "two-owners", "pcaf", "missing-data", "no-standard"],
+    ids=["float", "exponent", "extra-property", "quality", "unit", "naive-time", "no-total", "context", "two-owners", "pcaf", "missing-data", "ib1-standard"],
 )
 def test_schema_violations_are_named_with_their_json_path(one_day: dict[str, Any], mutate: Any, expected: str) -> None:
     credential = copy.deepcopy(one_day)

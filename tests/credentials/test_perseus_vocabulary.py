@@ -28,6 +28,7 @@ DECIMAL_TERMS = {
     "value", "totalKwh", "kwh", "volume", "volumeM3", "consumption", "pencePerKwhExcVat", "pencePerKwhIncVat",
     "pencePerDayExcVat", "pencePerDayIncVat", "vatRate", "locationBasedKgCO2e", "marketBasedKgCO2e", "calorificValue",
     "correctionFactor", "intervalTotal", "registerDelta", "difference", "co2GramsPerKwh",
+    "scope1KgCO2e", "scope2LocationBasedKgCO2e", "scope2MarketBasedKgCO2e", "missingIntensityKwh", "calorificValueAsGiven",
 }
 
 

@@ -57,10 +57,17 @@ def test_location_and_market_based() -> None:
     result = calculate([elec, gas])
     assert result.location_based_kg == Decimal(10000) * e_factor + Decimal(20000) * g_factor
     assert result.market_based_kg is None  # no fuel mix: no market-based figure rather than a partial one
-    mix = FuelMix(date(2022, 4, 1), date(2023, 4, 1), {"coal": Decimal(2), "natural_gas": Decimal(38), "nuclear": Decimal(15),
-                                                       "renewables": Decimal(42), "other": Decimal(3)}, Decimal(150))
+    shares = {"coal": Decimal(2), "natural_gas": Decimal(38), "nuclear": Decimal(15), "renewables": Decimal(42), "other": Decimal(3)}
+    stale = FuelMix(date(2022, 4, 1), date(2023, 4, 1), shares, Decimal(150))
+    with pytest.raises(PeriodError, match="fuel-mix disclosure covers 2022-04-01 to 2023-04-01"):
+        calculate([elec, gas], fuel_mix=stale)
+    mix = FuelMix(date(2023, 1, 1), date(2024, 1, 1), shares, Decimal(150))  # illustrative: covers the whole period
     with_mix = calculate([elec, gas], fuel_mix=mix)
     assert with_mix.market_based_kg == Decimal(1500) + Decimal(20000) * g_factor
+    # Scope 1 and Scope 2 apart, by hand: Scope 2 market = 10,000 kWh x 150 g / 1000 = 1,500 kg; Scope 1 = gas only.
+    assert with_mix.scope2_market_based_kg == Decimal(1500)
+    assert with_mix.scope1_kg == (Decimal(20000) * g_factor).quantize(Decimal("0.001"))
+    assert with_mix.scope2_location_based_kg == (Decimal(10000) * e_factor).quantize(Decimal("0.001"))
     assert {f.scope for f in with_mix.factors_used} == {"scope2-location-based", "scope1", "scope2-market-based"}
     assert all(f.source.startswith("https://") for f in with_mix.factors_used[:2])
 
