@@ -113,7 +113,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         checks = parse_checks(args.checks)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    document = read_json(args.file, "credential")
+    text = read_text(args.file, "credential")
+    token = _jwt_of(text, args.file)
+    document = None if token is not None else _parse_json(text, args.file, "credential")
     # As bytes (checked to be JSON): a relatedResource digestSRI covers an input's bytes as published.
     inputs = [read_json_bytes(path, "input credential") for path in args.input or []]
     status_lists = [read_json(path, "status list credential") for path in args.status_list or []]
@@ -124,8 +126,14 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         from .outbound import OutboundClient, OutboundPolicy
 
         client = OutboundClient(OutboundPolicy(allowed_hosts=frozenset(args.allow_status_host or ())))
-    result = verify_credential(
-        document,
+    if token is not None:  # VC-JOSE-COSE: a vc+jwt, bare or as an EnvelopedVerifiableCredential
+        from .jose import verify_jwt
+
+        verify: Callable[..., Any] = verify_jwt
+    else:
+        verify = verify_credential
+    result = verify(
+        token if token is not None else document,
         checks=checks,
         shapes=args.shapes,
         inputs=inputs,
@@ -138,6 +146,24 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(result.report() + "\n")
     return EXIT_OK if result.verified else EXIT_NOT_VERIFIED
+
+
+def _jwt_of(text: str, path: str) -> str | None:
+    """The vc+jwt token a file holds — the compact JWS itself, or an EnvelopedVerifiableCredential — else None."""
+    from .jose import JoseError, data_url_token, looks_like_jwt
+
+    if looks_like_jwt(text):
+        return text.strip()
+    if '"EnvelopedVerifiableCredential"' not in text:
+        return None
+    document = _parse_json(text, path, "credential")
+    types = document.get("type") if isinstance(document, dict) else None
+    if "EnvelopedVerifiableCredential" not in (types if isinstance(types, list) else [types]):
+        return None
+    try:
+        return data_url_token(document.get("id"))
+    except JoseError as exc:
+        raise ParsingError(f"credential {path!r}: {exc.message}") from None
 
 
 def _cmd_contexts(args: argparse.Namespace) -> int:
@@ -167,7 +193,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Verify a Verifiable Credential offline: proofs, issuer binding, validity period. "
         "Exit 0 when verified, 1 when not (the reasons are printed), 2 when the file cannot be read.",
     )
-    verify.add_argument("file", help="the credential (JSON), or - for standard input")
+    verify.add_argument("file", help="the credential (JSON, or a VC-JOSE-COSE vc+jwt token), or - for standard input")
     verify.add_argument(
         "--checks",
         metavar="LIST",
