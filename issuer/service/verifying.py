@@ -218,6 +218,11 @@ def _verify_enveloped(state: ServiceState, document: dict[str, Any], checks: fro
     context = document.get("@context")
     first = context[0] if isinstance(context, list) and context else context
     problems = [] if first == VC_V2_CONTEXT else [ProblemDetail("MALFORMED_VALUE_ERROR", f"an EnvelopedVerifiableCredential's first @context must be {VC_V2_CONTEXT}", "format")]
+    unsecured = sorted(set(document) - {"@context", "id", "type"})
+    if unsecured:
+        # Only the JWS is secured: a property beside it (an `issuer`, a `credentialSubject`) would be
+        # read by someone as part of what was verified. VC DM 2.0 §4.13 gives the envelope @context, id, type.
+        problems.append(ProblemDetail("MALFORMED_VALUE_ERROR", f"an EnvelopedVerifiableCredential has only @context, id and type; {', '.join(unsecured)} would be outside what its JWT secures", "format"))
     try:
         token = data_url_token(document.get("id"))
     except JoseError as exc:

@@ -83,6 +83,10 @@ def test_tampered_envelope_is_400(client: Any, issuer_did: str) -> None:
     assert answer.status_code == 400 and "PROOF_VERIFICATION_ERROR" in codes(answer)
     assert verify(client, {**envelope, "id": "data:application/json,{}"}).status_code == 400
     assert verify(client, {**envelope, "@context": "https://example.com/"}).status_code == 400
+    # properties beside the JWT are not secured by it: refused, never reported as verified
+    for extra in ({"issuer": "did:example:mallory"}, {"credentialSubject": {"name": "Mallory"}}, {"proof": {}}):
+        answer = verify(client, {**envelope, **extra})
+        assert answer.status_code == 400 and "outside what its JWT secures" in answer.text
 
 
 def test_a_jwt_naming_the_services_did_signed_by_another_key_is_refused(client: Any, issuer_did: str) -> None:
