@@ -44,7 +44,8 @@ from urllib.parse import unquote_to_bytes
 from .credential import credential_problems, issuer_id
 from .dates import utc_now
 from .errors import PerseusError
-from .keys import KeyType, PublicKey
+from .jsonld import expand
+from .keys import KeyType
 from .loader import DocumentLoader
 from .proofs import ProofOutcome, _resolve_key
 from .result import CheckResult, ProblemDetail, VerificationResult
@@ -61,6 +62,7 @@ __all__ = [
     "looks_like_jwt",
     "parse_jwt",
     "verify_jwt",
+    "verify_presentation_jwt",
 ]
 
 VC_JWT_MEDIA_TYPE = "application/vc+jwt"
@@ -71,6 +73,9 @@ DEFAULT_ALGORITHM: dict[KeyType, str] = {"Ed25519": "EdDSA", "P-256": "ES256", "
 _TYP = {"VerifiableCredential": ("vc+jwt", VC_JWT_MEDIA_TYPE), "VerifiablePresentation": ("vp+jwt", VP_JWT_MEDIA_TYPE)}
 # Headers that would let the token choose its own key, or make us ignore parts of it.
 _REFUSED_HEADERS = ("jwk", "jku", "x5u", "x5c", "crit", "b64")
+# JWT claims (RFC 7519 §4.1, nonce, cnf) VC-JOSE-COSE lets the payload carry beside the credential's
+# JSON-LD: checked here as claims, left out of the JSON-LD checks (no context defines them).
+JWT_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "cnf")
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 MAX_TOKEN_LENGTH = 16 * 1024 * 1024
 
@@ -290,7 +295,7 @@ def verify_jwt(
     # The payload's own checks, without the Data Integrity proof and issuer checks the JWS replaces
     # and without status, which is checked below only for what its issuer is shown to have signed.
     inner = verify_credential(
-        payload, loader=loader, checks=wanted - {"proof", "issuer", "status"}, now=now,
+        _without_claims(payload), loader=loader, checks=wanted - {"proof", "issuer", "status"}, now=now,
         inputs=inputs, status_lists=status_lists, status_client=status_client, status_max_age=status_max_age,
     )
     by_name = {c.check: c for c in inner.checks}
@@ -323,6 +328,10 @@ def verify_jwt(
         else:
             result.add(status_check(payload, status_lists, now=now, loader=loader, max_age=status_max_age))
     return result
+
+
+def _without_claims(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k not in JWT_CLAIMS}
 
 
 def _binding_check(payload: Mapping[str, Any], controller: str | None) -> CheckResult:
@@ -364,6 +373,11 @@ def verify_presentation_jwt(
         return result
     result.document = parsed.payload
     problems = credential_problems(parsed.payload, kind="VerifiablePresentation")
+    if not problems:
+        try:
+            expand(_without_claims(parsed.payload), loader, strict=True)
+        except PerseusError as exc:
+            problems.append(ProblemDetail(exc.code, exc.message, "format"))
     form_problems, validity_problems = _claims_check(parsed, now, "VerifiablePresentation")
     problems += form_problems + validity_problems
     result.add(CheckResult("format", "failed" if problems else "passed", "VerifiablePresentation" if not problems else "not a well-formed presentation", problems))

@@ -58,7 +58,7 @@ from typing import Any
 from perseus.verifier.credential import VC_V2_CONTEXT, credential_problems, issuer_id
 from perseus.verifier.dates import utc_now
 from perseus.verifier.errors import PerseusError
-from perseus.verifier.jose import JoseError, data_url_token, parse_jwt, verify_jwt
+from perseus.verifier.jose import VP_JWT_MEDIA_TYPE, JoseError, data_url_token, parse_jwt, verify_jwt, verify_presentation_jwt
 from perseus.verifier.jsonld import expand
 from perseus.verifier.proofs import ProofExpectations, proofs_of, verify_proofs
 from perseus.verifier.result import CheckResult, ProblemDetail, VerificationResult
@@ -266,18 +266,24 @@ def _result_body(result: VerificationResult) -> dict[str, Any]:
 def verify_presentation_request(state: ServiceState, document: Any, options: VerifyOptions, *, now: datetime | None = None) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) for ``/presentations/verify``: the presentation's checks, then each credential's."""
     now = now or utc_now()
-    result = VerificationResult(document=document)
-    problems = credential_problems(document, kind="VerifiablePresentation")
-    if not isinstance(document, dict):
-        result.add(CheckResult("format", "failed", "not a JSON object", problems))
-        return 400, _presentation_body(result, [])
-    if not problems:
-        try:
-            expand(document, state.loader, strict=True)
-        except PerseusError as exc:
-            problems.append(ProblemDetail(exc.code, exc.message, "format"))
-    result.add(CheckResult("format", "failed" if problems else "passed", "not a well-formed presentation" if problems else "VerifiablePresentation", problems))
-    _presentation_proof(document, options, now, state, result)
+    if isinstance(document, dict) and "EnvelopedVerifiablePresentation" in _types(document):
+        result, payload = _enveloped_presentation(state, document, options, now)
+        if payload is None:
+            return 400, _presentation_body(result, [])
+        document = payload
+    else:
+        result = VerificationResult(document=document)
+        problems = credential_problems(document, kind="VerifiablePresentation")
+        if not isinstance(document, dict):
+            result.add(CheckResult("format", "failed", "not a JSON object", problems))
+            return 400, _presentation_body(result, [])
+        if not problems:
+            try:
+                expand(document, state.loader, strict=True)
+            except PerseusError as exc:
+                problems.append(ProblemDetail(exc.code, exc.message, "format"))
+        result.add(CheckResult("format", "failed" if problems else "passed", "not a well-formed presentation" if problems else "VerifiablePresentation", problems))
+        _presentation_proof(document, options, now, state, result)
     credential_results = []
     raw = document.get("verifiableCredential")
     credentials = [] if raw is None else raw if isinstance(raw, list) else [raw]
@@ -288,6 +294,32 @@ def verify_presentation_request(state: ServiceState, document: Any, options: Ver
         credential_results.append(inner)
     verified = result.verified and all(r.verified for r in credential_results)
     return (200 if verified else 400), _presentation_body(result, credential_results)
+
+
+def _enveloped_presentation(state: ServiceState, document: dict[str, Any], options: VerifyOptions, now: datetime) -> tuple[VerificationResult, dict[str, Any] | None]:
+    """An EnvelopedVerifiablePresentation (``data:application/vp+jwt,<token>``): its shape, then the vp+jwt's own checks.
+
+    Returns the result so far and the presentation (the JWT's payload) whose credentials come next, or
+    None when there is no payload to go on with. ``challenge`` and ``domain`` are the JWT's ``nonce`` and ``aud``.
+    """
+    result = VerificationResult(document=document)
+    context = document.get("@context")
+    first = context[0] if isinstance(context, list) and context else context
+    problems = [] if first == VC_V2_CONTEXT else [ProblemDetail("MALFORMED_VALUE_ERROR", f"an EnvelopedVerifiablePresentation's first @context must be {VC_V2_CONTEXT}", "format")]
+    unsecured = sorted(set(document) - {"@context", "id", "type"})
+    if unsecured:
+        problems.append(ProblemDetail("MALFORMED_VALUE_ERROR", f"an EnvelopedVerifiablePresentation has only @context, id and type; {', '.join(unsecured)} would be outside what its JWT secures", "format"))
+    try:
+        token = data_url_token(document.get("id"), (VP_JWT_MEDIA_TYPE,))
+    except JoseError as exc:
+        problems.append(ProblemDetail(exc.code, exc.message, "format"))
+    if problems:
+        result.add(CheckResult("format", "failed", "not a well-formed enveloped presentation", problems))
+        return result, None
+    inner = verify_presentation_jwt(token, loader=state.loader, challenge=options.challenge, domain=options.domain, now=now)
+    result.checks.extend(inner.checks)
+    payload = inner.document
+    return result, payload if isinstance(payload, dict) else None
 
 
 def options_for_credentials(options: VerifyOptions) -> VerifyOptions:

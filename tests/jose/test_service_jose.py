@@ -104,3 +104,29 @@ def test_a_presentation_with_an_enveloped_credential(client: Any, issuer_did: st
     assert answer.status_code == 200, answer.text
     broken = {**vp, "verifiableCredential": [{**envelope, "id": envelope["id"][:-4] + "AAAA"}]}
     assert client.post("/presentations/verify", json={"verifiablePresentation": broken}).status_code == 400
+
+
+def test_an_enveloped_presentation(client: Any, issuer_did: str) -> None:
+    holder = generate_key_file("P-256")
+    envelope = issued(client, example_credential(issuer_did), options=JWT)
+    vp = {"@context": [VC_V2], "type": ["VerifiablePresentation"], "holder": holder.controller, "verifiableCredential": [envelope],
+          "nonce": "n-123", "aud": "bank.example"}
+    token = jws.JWS(json.dumps(vp).encode())
+    token.add_signature(jwk.JWK(**holder.secret_key.to_jwk()), alg="ES256", protected=json.dumps({"alg": "ES256", "kid": holder.id, "typ": "vp+jwt"}))
+    enveloped_vp = enveloped_credential(token.serialize(compact=True), "application/vp+jwt")
+    assert enveloped_vp["type"] == "EnvelopedVerifiablePresentation"
+
+    def post(document: Any, **options: Any) -> Any:
+        return client.post("/presentations/verify", json={"verifiablePresentation": document, "options": options})
+
+    answer = post(enveloped_vp, challenge="n-123", domain="bank.example")
+    assert answer.status_code == 200, answer.text
+    assert {c["check"] for c in answer.json()["checks"]} >= {"format", "presentationProof", "holder"}
+    assert "INVALID_CHALLENGE_ERROR" in codes(post(enveloped_vp, challenge="other"))
+    assert post({**enveloped_vp, "holder": "did:example:x"}).status_code == 400  # outside the JWT
+    assert post({**enveloped_vp, "id": enveloped_vp["id"].replace("vp+jwt", "vc+jwt", 1)}).status_code == 400
+    # a credential inside that does not verify fails the presentation
+    bad = {**vp, "verifiableCredential": [{**envelope, "id": envelope["id"][:-4] + "AAAA"}]}
+    token = jws.JWS(json.dumps(bad).encode())
+    token.add_signature(jwk.JWK(**holder.secret_key.to_jwk()), alg="ES256", protected=json.dumps({"alg": "ES256", "kid": holder.id, "typ": "vp+jwt"}))
+    assert post(enveloped_credential(token.serialize(compact=True), "application/vp+jwt")).status_code == 400

@@ -177,6 +177,9 @@ def test_payload_gets_the_credential_checks(ed_key: KeyFile) -> None:
         "credentialSubject": {"id": "did:example:alice"},
     }
     assert verify_jwt(sign_jwt(v1, ed_key)).verified
+    # JWT claims are claims, not JSON-LD terms: allowed beside the credential even without @vocab
+    claims = {"iss": ed_key.controller, "jti": "urn:uuid:1", "iat": 1700000000, "exp": 4102444800, "sub": "did:example:alice"}
+    assert verify_jwt(forge(ed_key, {"alg": "EdDSA", "kid": ed_key.id, "typ": "vc+jwt"}, {**v1, **claims})).verified
     undefined = forge(ed_key, {"alg": "EdDSA", "kid": ed_key.id, "typ": "vc+jwt"}, {**v1, "nmae": "x"})
     result = verify_jwt(undefined)
     assert not result.verified
