@@ -163,7 +163,8 @@ if [[ -n "$SERVER_PID" ]]; then
   repo=$(git -C "$CONFORMANCE_HOME" rev-parse --show-toplevel 2>/dev/null || true)
   if [[ -n "$repo" ]]; then
     service="perseus @ $(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo '?')"
-    [[ -z "$(git -C "$repo" status --porcelain 2>/dev/null)" ]] || service+=" + uncommitted changes"
+    # the committed summaries themselves are not what is tested
+    [[ -z "$(git -C "$repo" status --porcelain -- . ":(exclude)bench/conformance/results" 2>/dev/null)" ]] || service+=" + uncommitted changes"
   else
     service="perseus ($PERSEUS)"
   fi
