@@ -281,3 +281,17 @@ def test_cli_sign_format_jwt_then_verify(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["verify", str(tmp_path / "bad-envelope.json")]) == 2
     assert "media type" in capsys.readouterr().err
     assert main(["sign", str(tmp_path / "vc.json"), "--key", str(tmp_path / "key.json"), "--format", "jwt", "--challenge", "x"]) == 2
+
+
+@given(st.from_regex(r"[A-Za-z0-9_-]{1,40}\.[A-Za-z0-9_-]{1,40}\.[A-Za-z0-9_-]{1,40}", fullmatch=True))
+def test_data_url_round_trip(token: str) -> None:
+    assert data_url_token(enveloped_credential(token)["id"]) == token
+    assert data_url_token(enveloped_credential(token, "application/vp+jwt")["id"], ("application/vp+jwt",)) == token
+
+
+@given(st.text(max_size=200))
+def test_data_url_token_only_raises_jose_error(url: str) -> None:
+    try:
+        data_url_token(url)
+    except JoseError:
+        pass
