@@ -35,6 +35,8 @@ def _cmd_sign(args: argparse.Namespace) -> int:
 
     key = read_key_file(args.key)
     document = read_json(args.file, "document")
+    if args.format == "jwt":
+        return _sign_jwt(args, document, key)
     signed = sign_document(
         document,
         key,
@@ -47,6 +49,17 @@ def _cmd_sign(args: argparse.Namespace) -> int:
         challenge=args.challenge,
     )
     write_output(dump_json(signed), args.output)
+    return EXIT_OK
+
+
+def _sign_jwt(args: argparse.Namespace, document: Any, key: Any) -> int:
+    """`perseus sign --format jwt`: a VC-JOSE-COSE vc+jwt token instead of a Data Integrity proof."""
+    from .jose_signing import sign_jwt
+
+    di_only = [f"--{n.replace('_', '-')}" for n in ("suite", "created", "previous_proof", "proof_id", "domain", "challenge") if getattr(args, n)]
+    if di_only or args.proof_purpose != "assertionMethod":
+        raise UsageError(f"{', '.join(di_only) or '--proof-purpose'} applies to Data Integrity proofs, not to --format jwt")
+    write_output(sign_jwt(document, key), args.output)
     return EXIT_OK
 
 
@@ -208,5 +221,11 @@ def register(commands: Any) -> None:
     sign.add_argument("--proof-id", metavar="URL", help="an id for the new proof (needed if a later proof will chain to it)")
     sign.add_argument("--domain", help="restrict the proof to a domain")
     sign.add_argument("--challenge", help="a challenge the proof answers")
+    sign.add_argument(
+        "--format",
+        choices=("di", "jwt"),
+        default="di",
+        help="di: add a Data Integrity proof (default); jwt: print a VC-JOSE-COSE vc+jwt token (EdDSA, ES256 or ES384 by key type)",
+    )
     sign.add_argument("-o", "--output", metavar="OUT", help="write the signed document here instead of printing it")
     sign.set_defaults(run=_cmd_sign)

@@ -154,7 +154,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if args.checks is None:
         checks.add("accreditation")  # with no --registry the report says it was not checked
     registry, registry_state = _load_registry(args)
-    document = read_json(args.file, "credential")
+    text = read_text(args.file, "credential")
+    token = _jwt_of(text, args.file)
+    document = None if token is not None else parse_json_text(text, "credential", args.file)
     # As bytes (checked to be JSON): a relatedResource digestSRI covers an input's bytes as published.
     inputs = [read_json_bytes(path, "input credential") for path in args.input or []]
     status_lists = [read_json(path, "status list credential") for path in args.status_list or []]
@@ -165,17 +167,18 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         from .outbound import OutboundClient, OutboundPolicy
 
         client = OutboundClient(OutboundPolicy(allowed_hosts=frozenset(args.allow_status_host or ())))
-    result = verify_credential(
-        document,
-        checks=checks,
-        shapes=args.shapes,
-        inputs=inputs,
-        status_lists=status_lists,
-        status_client=client,
-        status_max_age=args.status_max_age,
-        registry=registry,
-        registry_framework=args.registry_framework,
-    )
+    common: dict[str, Any] = {
+        "checks": checks, "shapes": args.shapes, "inputs": inputs, "status_lists": status_lists,
+        "status_client": client, "status_max_age": args.status_max_age,
+    }
+    if token is not None:  # VC-JOSE-COSE: a vc+jwt, bare or as an EnvelopedVerifiableCredential
+        from .jose import verify_jwt
+
+        if registry is not None:
+            raise UsageError("--registry: the accreditation check reads a Data Integrity proof's key and time; it does not check vc+jwt credentials yet")
+        result = verify_jwt(token, **common)
+    else:
+        result = verify_credential(document, registry=registry, registry_framework=args.registry_framework, **common)
     if registry is not None and registry.usable and registry_state is not None:
         registry_state.accept(registry)
         try:
@@ -210,6 +213,24 @@ def _load_registry(args: argparse.Namespace) -> tuple[Any, Any]:
     return load_snapshot(text, trust_anchor=anchor, grace=args.registry_grace, state=state), state
 
 
+def _jwt_of(text: str, path: str) -> str | None:
+    """The vc+jwt token a file holds — the compact JWS itself, or an EnvelopedVerifiableCredential — else None."""
+    from .jose import JoseError, data_url_token, looks_like_jwt
+
+    if looks_like_jwt(text):
+        return text.strip()
+    if '"EnvelopedVerifiableCredential"' not in text:
+        return None
+    document = parse_json_text(text, "credential", path)
+    types = document.get("type") if isinstance(document, dict) else None
+    if "EnvelopedVerifiableCredential" not in (types if isinstance(types, list) else [types]):
+        return None
+    try:
+        return data_url_token(document.get("id"))
+    except JoseError as exc:
+        raise ParsingError(f"credential {path!r}: {exc.message}") from None
+
+
 def _cmd_contexts(args: argparse.Namespace) -> int:
     from perseus import contexts
 
@@ -237,7 +258,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Verify a Verifiable Credential offline: proofs, issuer binding, validity period. "
         "Exit 0 when verified, 1 when not (the reasons are printed), 2 when the file cannot be read.",
     )
-    verify.add_argument("file", help="the credential (JSON), or - for standard input")
+    verify.add_argument("file", help="the credential (JSON, or a VC-JOSE-COSE vc+jwt token), or - for standard input")
     verify.add_argument(
         "--checks",
         metavar="LIST",

@@ -31,6 +31,12 @@ Choices this module makes, each for a reason:
 * **No credential id is invented into the credential.** Without ``credential.id`` or
   ``options.credentialId`` the service records the credential under a new ``urn:uuid:`` it returns
   in the ``Location`` header (the VC API asks services not to auto-generate ids *into* credentials).
+* **VC-JOSE-COSE on request** (``options.envelope: "application/vc+jwt"``): the credential, with
+  its status entries, becomes the payload of a JWS signed with the profile's key (EdDSA, ES256 or
+  ES384 by key type) and the answer is an ``EnvelopedVerifiableCredential`` whose ``id`` is the
+  ``data:application/vc+jwt,<token>`` URL (VC DM 2.0 §4.13, VC-JOSE-COSE §3). The Data Integrity
+  options (``cryptosuite``, ``created``, ``domain``, ``challenge``, ``proofPurpose``) do not apply
+  and are refused with it.
 * **A credential that already carries a proof is refused**: countersigning someone else's proof
   is not what this endpoint is for, and its proof would be signed over without being checked.
 """
@@ -46,11 +52,13 @@ from perseus.verifier.canonical import no_cyclic_gc
 from perseus.verifier.credential import VC_V1_CONTEXT, credential_problems, data_model_version, issuer_id
 from perseus.verifier.dates import parse_datetime
 from perseus.verifier.errors import PerseusError
+from perseus.verifier.jose import enveloped_credential
 from perseus.verifier.jsonld import expand
 from perseus.verifier.result import ProblemDetail
 from perseus.verifier.status import STATUS_ENTRY_TYPE
 from perseus.verifier.suites import SUITES
 
+from ..jose_signing import sign_jwt
 from ..signing import sign_document
 from ..status import attach_status, check_submitted_status, status_entries
 from ..storage import DEFAULT_PURPOSES, ReservedEntry, StatusReservation
@@ -75,7 +83,8 @@ DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 DATA_INTEGRITY_CONTEXTS = (DATA_INTEGRITY_CONTEXT, "https://w3id.org/security/data-integrity/v1")
 STATUS_CONTEXT = "https://www.w3.org/ns/credentials/status/v1"
 PROOF_PURPOSES = ("assertionMethod", "authentication", "capabilityInvocation", "capabilityDelegation")
-_KNOWN_OPTIONS = ("cryptosuite", "type", "proofPurpose", "credentialId", "created", "domain", "challenge", "mandatoryPointers", "credentialStatus")
+_KNOWN_OPTIONS = ("cryptosuite", "type", "proofPurpose", "credentialId", "created", "domain", "challenge", "mandatoryPointers", "credentialStatus", "envelope")
+_ENVELOPES = ("application/vc+jwt",)  # VC-JOSE-COSE media types this issuer can secure a credential as
 _MAX_ID_LENGTH = 2048
 
 
@@ -88,6 +97,7 @@ class IssueOptions:
     domain: str | None = None
     challenge: str | None = None
     credential_status: bool = False  # options.credentialStatus asked for BitstringStatusListEntry status
+    envelope: str | None = None  # options.envelope: "application/vc+jwt" secures the credential as a JWT
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,7 @@ def parse_issue_options(options: Any) -> IssueOptions:
             parse_datetime(created, field="options.created")
         except PerseusError as exc:
             raise _bad("MALFORMED_VALUE_ERROR", exc.message) from None
+    envelope = _parse_envelope(options)
     credential_id = options.get("credentialId")
     if credential_id is not None and len(credential_id) > _MAX_ID_LENGTH:
         raise _bad("MALFORMED_VALUE_ERROR", f"options.credentialId is longer than {_MAX_ID_LENGTH} characters")
@@ -170,7 +181,21 @@ def parse_issue_options(options: Any) -> IssueOptions:
         domain=options.get("domain"),
         challenge=options.get("challenge"),
         credential_status=_parse_credential_status(options.get("credentialStatus")),
+        envelope=envelope,
     )
+
+
+def _parse_envelope(options: Mapping[str, Any]) -> str | None:
+    """``options.envelope``: a VC-JOSE-COSE media type instead of a Data Integrity proof; DI-only options refused with it."""
+    envelope = options.get("envelope")
+    if envelope is None:
+        return None
+    if envelope not in _ENVELOPES:
+        raise _bad("PARSING_ERROR", f"options.envelope must be one of {', '.join(_ENVELOPES)}, not {envelope!r}")
+    di_only = sorted(n for n in ("cryptosuite", "type", "proofPurpose", "created", "domain", "challenge") if n in options)
+    if di_only:
+        raise _bad("PARSING_ERROR", f"option(s) {', '.join(di_only)} apply to Data Integrity proofs, not to options.envelope {envelope}")
+    return str(envelope)
 
 
 def _parse_credential_status(value: Any) -> bool:
@@ -239,7 +264,7 @@ def plan_issue(state: ServiceState, request: IssueRequest, grant: TokenGrant, *,
     if not grant.allows(profile.profile_id):
         raise ServiceError(403, "FORBIDDEN", f"this API token may not issue as profile {profile.profile_id!r} ({profile.issuer})")
     suite = options.cryptosuite or profile.suites[0]
-    if suite not in profile.suites:
+    if suite not in profile.suites and options.envelope is None:
         raise _bad(
             "PROOF_GENERATION_ERROR",
             f"profile {profile.profile_id!r} does not sign with {suite}; it signs with {', '.join(profile.suites)}",
@@ -297,6 +322,8 @@ def sign_reserved(state: ServiceState, plan: IssuePlan, reservation: StatusReser
     options = plan.request.options
     unsigned = unsigned_credential(state, plan, reservation)
     key = state.keys.signing_key_for(reservation)
+    if options.envelope is not None:
+        return enveloped_credential(sign_jwt(unsigned, key, loader=state.loader), options.envelope)
     if key.secret_key.key_type not in SUITES[plan.suite].key_types:
         state.profiles.refresh()
         raise ServiceError(409, "ISSUER_CHANGED", f"profile {plan.profile_id!r} changed its key type meanwhile; send the request again")

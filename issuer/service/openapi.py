@@ -47,6 +47,12 @@ ISSUE_REQUEST = {
                 "domain": {"type": "string"},
                 "challenge": {"type": "string"},
                 "mandatoryPointers": {"type": "array", "maxItems": 0, "description": "Selective disclosure is not supported."},
+                "envelope": {
+                    "type": "string",
+                    "enum": ["application/vc+jwt"],
+                    "description": "Secure the credential as a VC-JOSE-COSE JWT instead of a Data Integrity proof: the answer is an "
+                    "EnvelopedVerifiableCredential whose id is data:application/vc+jwt,<token>. Not with the Data Integrity options.",
+                },
                 "credentialStatus": {
                     "type": "object",
                     "additionalProperties": False,

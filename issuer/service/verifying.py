@@ -35,6 +35,13 @@ What the answers look like, and why:
   ``perseus verify`` command line keeps the issuer binding on by default (`DEFAULT_CHECKS`): a
   person running it is the relying party, and has no coordinator behind them.
 
+**Enveloped credentials (VC-JOSE-COSE).** A ``verifiableCredential`` of type
+``EnvelopedVerifiableCredential`` whose ``id`` is a ``data:application/vc+jwt,<token>`` URL is
+verified as a ``vc+jwt`` (`perseus.verifier.jose.verify_jwt`): the JWS under the algorithm
+allow-list with its ``kid`` resolved offline, then the same checks on the payload, with the same
+defaults, own-DID issuer binding and status policy as a Data Integrity credential. Inside a
+presentation too.
+
 A presentation is verified as Data Integrity says for ``authentication`` proofs: its proof must answer
 the ``challenge`` (and match the ``domain``) given in the options, its signer must be its ``holder``
 when one is named, and every credential in it is verified in turn (assertionMethod proofs, the same
@@ -48,9 +55,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from perseus.verifier.credential import credential_problems, issuer_id
+from perseus.verifier.credential import VC_V2_CONTEXT, credential_problems, issuer_id
 from perseus.verifier.dates import utc_now
 from perseus.verifier.errors import PerseusError
+from perseus.verifier.jose import VP_JWT_MEDIA_TYPE, JoseError, data_url_token, parse_jwt, verify_jwt, verify_presentation_jwt
 from perseus.verifier.jsonld import expand
 from perseus.verifier.jsonvalue import json_value_problem
 from perseus.verifier.proofs import ProofExpectations, proofs_of, verify_proofs
@@ -155,8 +163,8 @@ def _parse_checks(value: Any) -> frozenset[str]:
 
 def verify_credential_request(state: ServiceState, document: Any, options: VerifyOptions, *, now: datetime | None = None) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) for ``/credentials/verify``. Blocking (CPU, database, maybe network)."""
-    _publish_own_lists(state, document)
-    fetcher = state.status_client(_named_status_urls([document]))
+    _publish_own_lists(state, _payload_of(document))
+    fetcher = state.status_client(_named_status_urls([_payload_of(document)]))
     result = _verify_one(state, document, options, now or utc_now(), purpose=options.proof_purpose or "assertionMethod", fetcher=fetcher)
     body = _result_body(result)
     if options.return_credential:
@@ -192,9 +200,50 @@ def _named_status_urls(documents: list[Any]) -> set[str]:
     return urls
 
 
+def _is_enveloped(document: Any) -> bool:
+    return isinstance(document, dict) and "EnvelopedVerifiableCredential" in _types(document)
+
+
+def _payload_of(document: Any) -> Any:
+    """The credential a document carries: itself, or an enveloped vc+jwt's payload (unverified; None if unreadable)."""
+    if not _is_enveloped(document):
+        return document
+    try:
+        return parse_jwt(data_url_token(document.get("id"))).payload
+    except JoseError:
+        return None
+
+
+def _verify_enveloped(state: ServiceState, document: dict[str, Any], checks: frozenset[str], now: datetime, fetcher: StatusFetcher) -> VerificationResult:
+    """An EnvelopedVerifiableCredential: its own shape, then its vc+jwt as `verify_jwt` checks one."""
+    context = document.get("@context")
+    first = context[0] if isinstance(context, list) and context else context
+    problems = [] if first == VC_V2_CONTEXT else [ProblemDetail("MALFORMED_VALUE_ERROR", f"an EnvelopedVerifiableCredential's first @context must be {VC_V2_CONTEXT}", "format")]
+    unsecured = sorted(set(document) - {"@context", "id", "type"})
+    if unsecured:
+        # Only the JWS is secured: a property beside it (an `issuer`, a `credentialSubject`) would be
+        # read by someone as part of what was verified. VC DM 2.0 §4.13 gives the envelope @context, id, type.
+        problems.append(ProblemDetail("MALFORMED_VALUE_ERROR", f"an EnvelopedVerifiableCredential has only @context, id and type; {', '.join(unsecured)} would be outside what its JWT secures", "format"))
+    try:
+        token = data_url_token(document.get("id"))
+    except JoseError as exc:
+        problems.append(ProblemDetail(exc.code, exc.message, "format"))
+    if problems:
+        result = VerificationResult(document=document)
+        result.add(CheckResult("format", "failed", "not a well-formed enveloped credential", problems))
+        return result
+    payload = _payload_of(document)
+    if isinstance(payload, dict) and state.profiles.knows_issuer(issuer_id(payload)):
+        checks = checks | {"issuer"}  # as for Data Integrity: this service's own DIDs always get the binding
+        fetcher = fetcher.for_own_issuer()
+    return verify_jwt(token, loader=state.loader, checks=checks, now=now, status_client=fetcher)
+
+
 def _verify_one(
     state: ServiceState, document: Any, options: VerifyOptions, now: datetime, *, purpose: str, fetcher: StatusFetcher
 ) -> VerificationResult:
+    if _is_enveloped(document):
+        return _verify_enveloped(state, document, options.checks, now, fetcher)
     expect = ProofExpectations(proof_purpose=purpose, domain=options.domain, challenge=options.challenge, now=now)
     checks = options.checks
     if isinstance(document, dict) and state.profiles.knows_issuer(issuer_id(document)):
@@ -218,43 +267,65 @@ def _result_body(result: VerificationResult) -> dict[str, Any]:
 def verify_presentation_request(state: ServiceState, document: Any, options: VerifyOptions, *, now: datetime | None = None) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) for ``/presentations/verify``: the presentation's checks, then each credential's."""
     now = now or utc_now()
-    result = VerificationResult(document=document)
     not_json = json_value_problem(document)
     if not_json is not None:  # a Python caller's document (HTTP bodies are parsed strictly already)
+        result = VerificationResult(document=document)
         result.add(CheckResult("format", "failed", "not a JSON document", [ProblemDetail("MALFORMED_VALUE_ERROR", not_json, "format")]))
         return 400, _presentation_body(result, [])
-    problems = credential_problems(document, kind="VerifiablePresentation")
-    if not isinstance(document, dict):
-        result.add(CheckResult("format", "failed", "not a JSON object", problems))
-        return 400, _presentation_body(result, [])
-    if not problems:
-        try:
-            expand(document, state.loader, strict=True)
-        except PerseusError as exc:
-            problems.append(ProblemDetail(exc.code, exc.message, "format"))
-    result.add(CheckResult("format", "failed" if problems else "passed", "not a well-formed presentation" if problems else "VerifiablePresentation", problems))
-    _presentation_proof(document, options, now, state, result)
+    if isinstance(document, dict) and "EnvelopedVerifiablePresentation" in _types(document):
+        result, payload = _enveloped_presentation(state, document, options, now)
+        if payload is None:
+            return 400, _presentation_body(result, [])
+        document = payload
+    else:
+        result = VerificationResult(document=document)
+        problems = credential_problems(document, kind="VerifiablePresentation")
+        if not isinstance(document, dict):
+            result.add(CheckResult("format", "failed", "not a JSON object", problems))
+            return 400, _presentation_body(result, [])
+        if not problems:
+            try:
+                expand(document, state.loader, strict=True)
+            except PerseusError as exc:
+                problems.append(ProblemDetail(exc.code, exc.message, "format"))
+        result.add(CheckResult("format", "failed" if problems else "passed", "not a well-formed presentation" if problems else "VerifiablePresentation", problems))
+        _presentation_proof(document, options, now, state, result)
     credential_results = []
     raw = document.get("verifiableCredential")
     credentials = [] if raw is None else raw if isinstance(raw, list) else [raw]
-    fetcher = state.status_client(_named_status_urls(credentials))  # one deadline and one count for them all
-    for position, credential in enumerate(credentials):
-        if isinstance(credential, dict) and _types(credential) & {"EnvelopedVerifiableCredential"}:
-            inner = VerificationResult(document=credential)
-            inner.add(
-                CheckResult(
-                    "format",
-                    "failed",
-                    "enveloped credential",
-                    [ProblemDetail("MALFORMED_VALUE_ERROR", f"verifiableCredential[{position}] is an EnvelopedVerifiableCredential (VC-JOSE-COSE), which this verifier does not check", "format")],
-                )
-            )
-        else:
-            _publish_own_lists(state, credential)
-            inner = _verify_one(state, credential, options_for_credentials(options), utc_now(), purpose="assertionMethod", fetcher=fetcher)
+    fetcher = state.status_client(_named_status_urls([_payload_of(c) for c in credentials]))  # one deadline and one count for them all
+    for credential in credentials:
+        _publish_own_lists(state, _payload_of(credential))
+        inner = _verify_one(state, credential, options_for_credentials(options), utc_now(), purpose="assertionMethod", fetcher=fetcher)
         credential_results.append(inner)
     verified = result.verified and all(r.verified for r in credential_results)
     return (200 if verified else 400), _presentation_body(result, credential_results)
+
+
+def _enveloped_presentation(state: ServiceState, document: dict[str, Any], options: VerifyOptions, now: datetime) -> tuple[VerificationResult, dict[str, Any] | None]:
+    """An EnvelopedVerifiablePresentation (``data:application/vp+jwt,<token>``): its shape, then the vp+jwt's own checks.
+
+    Returns the result so far and the presentation (the JWT's payload) whose credentials come next, or
+    None when there is no payload to go on with. ``challenge`` and ``domain`` are the JWT's ``nonce`` and ``aud``.
+    """
+    result = VerificationResult(document=document)
+    context = document.get("@context")
+    first = context[0] if isinstance(context, list) and context else context
+    problems = [] if first == VC_V2_CONTEXT else [ProblemDetail("MALFORMED_VALUE_ERROR", f"an EnvelopedVerifiablePresentation's first @context must be {VC_V2_CONTEXT}", "format")]
+    unsecured = sorted(set(document) - {"@context", "id", "type"})
+    if unsecured:
+        problems.append(ProblemDetail("MALFORMED_VALUE_ERROR", f"an EnvelopedVerifiablePresentation has only @context, id and type; {', '.join(unsecured)} would be outside what its JWT secures", "format"))
+    try:
+        token = data_url_token(document.get("id"), (VP_JWT_MEDIA_TYPE,))
+    except JoseError as exc:
+        problems.append(ProblemDetail(exc.code, exc.message, "format"))
+    if problems:
+        result.add(CheckResult("format", "failed", "not a well-formed enveloped presentation", problems))
+        return result, None
+    inner = verify_presentation_jwt(token, loader=state.loader, challenge=options.challenge, domain=options.domain, now=now)
+    result.checks.extend(inner.checks)
+    payload = inner.document
+    return result, payload if isinstance(payload, dict) else None
 
 
 def options_for_credentials(options: VerifyOptions) -> VerifyOptions:

@@ -87,6 +87,21 @@ function issuer({profile, cryptosuite, tags, options = {}, ...extra}) {
   };
 }
 
+/**
+ * An issuer endpoint that secures credentials as VC-JOSE-COSE `vc+jwt` (an EnvelopedVerifiableCredential
+ * answer) instead of a Data Integrity proof: same URL, `options.envelope` instead of `options.cryptosuite`.
+ */
+function jwtIssuer({profile, tags, ...extra}) {
+  return {
+    id: profileDid(profile),
+    endpoint: `${baseUrl()}/issuers/${profile}/credentials/issue`,
+    headers: headers(),
+    options: {envelope: 'application/vc+jwt'},
+    tags,
+    ...extra,
+  };
+}
+
 /** POST {base}/credentials/verify. */
 function verifier({tags, ...extra}) {
   return {
@@ -123,4 +138,4 @@ function perseus({settings = {}, issuers = [], verifiers = [], vpVerifiers = []}
   };
 }
 
-module.exports = {baseUrl, headers, issuer, perseus, profileDid, PROFILES, verifier, vpVerifier};
+module.exports = {baseUrl, headers, issuer, jwtIssuer, perseus, profileDid, PROFILES, verifier, vpVerifier};
