@@ -209,3 +209,74 @@ class OwnRecord:
         origins: list[str] = []
         _origins(output, origins)
         return {"ib1:provenance": self.trust_framework, "origins": origins, "steps": output, "certificates": certificates}
+
+
+# -- realistic records ---------------------------------------------------------------------------------------
+
+MISSING = f"{SCHEME}/assurance/missing-data/"
+
+
+def edp_steps(months: int = 1, *, missing: str = "Complete", period: tuple[str, str] = ("2023-10-01T00:00Z", "2023-11-01T00:00Z"), measure: str = "import") -> list[dict[str, Any]]:
+    """What the IB1 demo EDP signs for a consumption API response: permission, origin(s) and transfer(s)."""
+    steps: list[dict[str, Any]] = [
+        {
+            "name": "perm", "type": "permission", "scheme": SCHEME, "timestamp": "2025-05-01T09:00:00Z",
+            "account": "acct-0001", "allows": {"licenses": [f"{SCHEME}/licence/energy-consumption-edp-cap/2026-03-12"]},
+            "expires": "2026-05-01T09:00:00Z",
+        }
+    ]
+    for m in range(months):
+        steps.append(
+            {
+                "name": f"origin{m}", "type": "origin", "scheme": SCHEME, "sourceType": f"{SCHEME}/source-type/Meter",
+                "origin": "https://www.smartdcc.co.uk/", "originLicense": "https://smartenergycodecompany.co.uk/documents/sec/consolidated-sec/",
+                "external": True, "permissions": ["@perm"],
+                "perseus:scheme": {"meteringPeriod": {"from": period[0], "to": period[1]}},
+                "perseus:assurance": {"missingData": MISSING + missing, "originMethod": f"{SCHEME}/assurance/origin-method/SmartDCCOtherUser"},
+            }
+        )
+        steps.append(
+            {
+                "name": f"transfer{m}", "type": "transfer", "scheme": SCHEME, "of": f"@origin{m}",
+                "to": "https://directory.core.trust.ib1.org/member/81524",
+                "standard": f"{SCHEME}/standard/energy-consumption-data/2026-03-12",
+                "licence": f"{SCHEME}/licence/energy-consumption-edp-cap/2026-03-12",
+                "service": "https://api.edp.example/", "path": f"/datasources/ds-1/{measure}",
+                "parameters": {"measure": measure, "from": period[0], "to": period[1]}, "permissions": ["@perm"],
+            }
+        )
+    return steps
+
+
+def cap_steps() -> list[dict[str, Any]]:
+    """What a CAP adds after receiving the EDP's data: 7 steps (20 in all with a 6-month EDP record)."""
+    return [
+        {"name": "perm", "type": "permission", "scheme": SCHEME, "account": "acct-0001", "allows": {"licenses": [f"{SCHEME}/licence/emissions-cap-fsp/2026-03-12"]}, "expires": "2026-06-01T00:00:00Z"},
+        {"name": "receipt", "type": "receipt", "scheme": SCHEME, "transfer": "edp-transfer"},
+        {"name": "grid", "type": "origin", "scheme": SCHEME, "sourceType": f"{SCHEME}/source-type/GridCarbonIntensity", "origin": "https://api.carbonintensity.org.uk/", "external": True},
+        {"name": "gas", "type": "origin", "scheme": SCHEME, "sourceType": f"{SCHEME}/source-type/GasGreenhouseGasFactor", "origin": "https://www.gov.uk/government/collections/government-conversion-factors-for-company-reporting", "external": True},
+        {"name": "process", "type": "process", "scheme": SCHEME, "inputs": ["@receipt", "@grid", "@gas"], "process": f"{SCHEME}/process/emissions-calculation", "permissions": ["@perm"]},
+        {"name": "transfer", "type": "transfer", "scheme": SCHEME, "of": "@process", "to": "https://directory.core.trust.ib1.org/member/71212388", "license": f"{SCHEME}/licence/emissions-cap-fsp/2026-03-12", "permissions": ["@perm"]},
+        {"name": "receipt2", "type": "receipt", "scheme": SCHEME, "transfer": "@transfer"},
+    ]
+
+
+def own_sign(party: Party, steps: list[dict[str, Any]], *, at: datetime, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`steps` (with "@name" references, as `ib1_reference.lib_sign` takes them) signed by our own signer."""
+    record = OwnRecord(record=base)
+    ids: dict[str, str] = {}
+    for step in steps:
+        step = dict(step)
+        for key, value in list(step.items()):
+            if isinstance(value, str) and value.startswith("@"):
+                step[key] = ids[value[1:]]
+            elif isinstance(value, list):
+                step[key] = [ids[v[1:]] if isinstance(v, str) and v.startswith("@") else v for v in value]
+        name = step.pop("name", None)
+        new_id = record.add_step(step)
+        if name:
+            ids[name] = new_id
+    return record.sign(party, at)
+
+
+SIGNED_AT = datetime(2025, 6, 1, 12, tzinfo=timezone.utc)
