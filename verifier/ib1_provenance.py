@@ -30,6 +30,7 @@ import base64
 import binascii
 import json
 import re
+import warnings
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -359,8 +360,12 @@ class _Certificates:
         if not isinstance(entry, list) or not entry or not isinstance(entry[0], str):
             raise _Refused("IB1_CERTIFICATE_NOT_FOUND", f"the record has no certificate with serial {serial}", where)
         try:
-            cert = x509.load_pem_x509_certificate(entry[0].encode("utf-8"))
-        except ValueError as exc:
+            with warnings.catch_warnings():  # a damaged name attribute is refused below or by the chain, not printed
+                warnings.simplefilter("ignore")
+                cert = x509.load_pem_x509_certificate(entry[0].encode("utf-8"))
+                # cryptography parses fields lazily: read each one now, so a damaged field is refused here, by name.
+                _ = (cert.subject, cert.issuer, cert.public_key(), cert.extensions, cert.not_valid_after_utc)
+        except Exception as exc:  # noqa: BLE001 - cryptography raises several types (ValueError, InvalidVersion, UnsupportedAlgorithm) for damaged certificates
             raise _Refused("IB1_CERTIFICATE_MALFORMED", f"the certificate with serial {serial} is not a PEM X.509 certificate ({exc})", f"$.certificates.{serial}[0]") from None
         if str(cert.serial_number) != serial:
             raise _Refused(
@@ -557,7 +562,11 @@ def _check_signature(sig: Ib1Signature, data: list[Any], version: int, signature
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
         sig.problems.append(Ib1Problem("IB1_UNSUPPORTED_KEY", f"certificate {sig.serial} does not hold a P-256 key; IB1 records are signed with ECDSA P-256", f"{where}[1]"))
         return
-    message = signed_string(ctx.environment.trust_framework, data, version, sig.serial, sig.timestamp).encode("utf-8")
+    try:
+        message = signed_string(ctx.environment.trust_framework, data, version, sig.serial, sig.timestamp).encode("utf-8")
+    except UnicodeEncodeError:
+        sig.problems.append(Ib1Problem("IB1_CONTAINER_MALFORMED", "the signed step list holds text that is not valid Unicode (a lone surrogate)", where))
+        return
     try:
         key.verify(der, message, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
@@ -581,7 +590,7 @@ def _chain(leaf: x509.Certificate, issuers: list[x509.Certificate], serial: str,
             ctx.store = Store(list(ctx.environment.roots))
         try:
             PolicyBuilder().store(ctx.store).time(at).build_client_verifier().verify(leaf, issuers)
-        except VerificationError as exc:
+        except (VerificationError, ValueError) as exc:
             problems.append(_chain_problem(leaf, issuers, serial, at, str(exc)))
     else:
         problems.append(Ib1Problem("IB1_NO_TRUST_ANCHORS", f"certificate {serial} cannot be checked: no IB1 Signing CA root is configured"))

@@ -122,7 +122,7 @@ def _mutate(record: dict[str, Any], how: str, pki: Pki) -> Any:
     elif how == "timestamp":
         block[2] = "2025-06-01 12:00"
     elif how == "signature-encoding":
-        block[3] = block[3].rstrip("=")
+        block[3] = "+/" + block[3][2:]  # standard base64, not base64url
     elif how == "certificate-missing":
         del r["certificates"][block[1]]
     elif how == "certificate-garbage":
