@@ -216,7 +216,7 @@ class OwnRecord:
 MISSING = f"{SCHEME}/assurance/missing-data/"
 
 
-def edp_steps(months: int = 1, *, missing: str = "Complete", period: tuple[str, str] = ("2023-10-01T00:00Z", "2023-11-01T00:00Z"), measure: str = "import") -> list[dict[str, Any]]:
+def edp_steps(months: int = 1, *, missing: str = "Complete", period: tuple[str, str] = ("2023-09-30T23:00Z", "2023-11-01T00:00Z"), measure: str = "import") -> list[dict[str, Any]]:
     """What the IB1 demo EDP signs for a consumption API response: permission, origin(s) and transfer(s)."""
     steps: list[dict[str, Any]] = [
         {
