@@ -130,12 +130,27 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         status_lists=status_lists,
         status_client=client,
         status_max_age=args.status_max_age,
+        ib1=_ib1_options(args),
     )
     if args.json:
         sys.stdout.write(dump_json(result.to_json()) + "\n")
     else:
         sys.stdout.write(result.report() + "\n")
     return EXIT_OK if result.verified else EXIT_NOT_VERIFIED
+
+
+def _ib1_options(args: argparse.Namespace) -> Any:
+    """How to verify carried IB1 provenance records, from --ib1-environment, --ib1-roots and --ib1-role."""
+    from .ib1_environments import load_roots_pem
+    from .provenance_check import Ib1Options
+
+    roots: list[Any] = []
+    for path in args.ib1_roots or []:
+        try:
+            roots.extend(load_roots_pem(read_bytes(path, "IB1 root certificates")))
+        except PerseusError as exc:
+            raise UsageError(f"{path}: {exc.message}") from None
+    return Ib1Options(environment=args.ib1_environment, roots=tuple(roots), required_roles=tuple(args.ib1_role or ()))
 
 
 def _cmd_contexts(args: argparse.Namespace) -> int:
@@ -195,6 +210,24 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         type=_duration,
         metavar="AGE",
         help="fail a status list older than AGE, e.g. 30m, 6h, 2d (default: only its own validUntil)",
+    )
+    verify.add_argument(
+        "--ib1-roots",
+        action="append",
+        metavar="FILE",
+        help="PEM file of pinned IB1 Signing CA root certificates, for the IB1 provenance record a credential carries "
+        "(none are bundled); repeatable",
+    )
+    verify.add_argument(
+        "--ib1-environment",
+        choices=("core", "pilot", "sandbox"),
+        help="the IB1 environment the record must belong to (default: the one whose trust framework the record names)",
+    )
+    verify.add_argument(
+        "--ib1-role",
+        action="append",
+        metavar="URL",
+        help="a role URL every IB1 record signer must hold (one of those given); repeatable (default: none required)",
     )
     verify.add_argument("--json", action="store_true", help="print the result as JSON (top-level boolean 'verified')")
     verify.set_defaults(run=_cmd_verify)

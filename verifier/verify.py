@@ -17,7 +17,10 @@ Checks (names as used by `--checks` and the VC API):
   (``status_client=...``, `--fetch-status`); the result states how fresh each list is;
 * ``shape``    — a Perseus credential has its type's shape (on request: ``shapes=True``, `--shapes`);
 * ``connectedness`` — every credential it links to (``relatedResource``) was given, matches its digest
-  and verifies in turn (the inputs are passed as ``inputs=[...]``, `--input FILE`).
+  and verifies in turn (the inputs are passed as ``inputs=[...]``, `--input FILE`);
+* ``provenance`` — an IB1 provenance record the credential carries (``provenance.ib1ProvenanceRecord``)
+  verifies: IB1 signatures, certificate chains to the pinned roots at signing time, roles, origins
+  (``ib1=Ib1Options(...)``, `--ib1-roots FILE`); runs only when a record is present.
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ from .result import CheckResult, ProblemDetail, VerificationResult
 from .status import HttpGet, status_check, status_check_online
 from .suites import LEGACY_PROOF_TYPES, SUITES, proof_suite_name
 
-CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness")
-DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness")
+CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "provenance")
+DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness", "provenance")
 
 
 def parse_checks(value: str | Iterable[str] | None, available: Iterable[str] = CREDENTIAL_CHECKS) -> set[str]:
@@ -65,6 +68,7 @@ def verify_credential(
     status_lists: Sequence[Any] | Mapping[str, Any] = (),
     status_client: HttpGet | None = None,
     status_max_age: timedelta | None = None,
+    ib1: Any = None,
     _depth: int = 0,
     _seen: frozenset[str] = frozenset(),
 ) -> VerificationResult:
@@ -112,7 +116,7 @@ def verify_credential(
     if form_errors:
         # Its JSON is not the form whose keys name what the proof covers: reading dates, status entries or
         # links from it could read something other than what was signed, so those checks do not run.
-        for name in ("validity", "status", "shape", "connectedness"):
+        for name in ("validity", "status", "shape", "connectedness", "provenance"):
             if name in wanted:
                 result.add(CheckResult(name, "skipped", "not checked: the credential is not in plain JSON-LD form (see format)"))
         return result
@@ -128,13 +132,19 @@ def verify_credential(
         from .shapes import shape_check  # fastjsonschema is loaded only when shapes are asked for
 
         result.add(shape_check(document))
+    if "provenance" in wanted:
+        # IB1 provenance records carried in the credential (ib1: a provenance_check.Ib1Options, or None).
+        from .provenance_check import ib1_records_of, provenance_check
+
+        if ib1_records_of(document):
+            result.add(provenance_check(document, ib1))
     if "connectedness" in wanted and links_of(document):
         pool = inputs if isinstance(inputs, Mapping) else index_inputs(inputs)
 
         def verify_input(credential: Any, depth: int, seen: frozenset[str]) -> tuple[bool, list[ProblemDetail]]:
             inner = verify_credential(
                 credential, loader=loader, checks=wanted, now=now, inputs=pool, status_lists=status_lists,
-                status_client=status_client, status_max_age=status_max_age, _depth=depth, _seen=seen,
+                status_client=status_client, status_max_age=status_max_age, ib1=ib1, _depth=depth, _seen=seen,
             )
             return inner.verified, inner.errors
 
