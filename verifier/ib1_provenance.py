@@ -169,6 +169,14 @@ class Ib1Step:
     def verified(self) -> bool:
         return not self.problems and self.signature.verified and all(s.verified for s in self.included_by)
 
+    @property
+    def all_problems(self) -> list[Ib1Problem]:
+        """Why this step cannot be trusted: its own problems, its signature block's, then each including block's."""
+        out = list(self.problems) + list(self.signature.problems)
+        for outer in self.included_by:
+            out.extend(outer.problems)
+        return out
+
     def get(self, name: str) -> Any:
         """A field read under either spelling real records use: ``license``/``licence`` (and the plurals)."""
         if name in self.fields:
@@ -188,7 +196,7 @@ class Ib1Step:
             "signature": self.signature.where,
             "includedBy": [s.where for s in self.included_by],
             "fields": self.fields,
-            "problems": [p.to_json() for p in self.problems],
+            "problems": [p.to_json() for p in self.all_problems],
         }
 
 
@@ -216,6 +224,10 @@ class Ib1RecordResult:
     @property
     def verified(self) -> bool:
         return not self.problems and bool(self.signatures)
+
+    def step(self, step_id: str) -> Ib1Step | None:
+        """The step with this id (the first, if a broken record repeats one)."""
+        return next((s for s in self.steps if s.id == step_id), None)
 
     def summary(self) -> str:
         if self.verified:

@@ -221,3 +221,22 @@ def test_roles_extension_decoder_refuses_garbage_with_value_error(data: bytes) -
         decode_utf8_sequence(data)
     except (ValueError, UnicodeDecodeError):
         pass
+
+
+def test_each_step_carries_the_reasons_it_cannot_be_trusted(pki: Pki, edp: Party, cap: Party) -> None:
+    # The EDP's list is intact, the CAP's outer signature is broken: the EDP's steps are still signed by the EDP,
+    # but every step reports the outer block's problem, since the CAP's inclusion of them is unproven.
+    inner = own_sign(edp, edp_steps(), at=SIGNED_AT)
+    record = own_sign(cap, cap_steps()[:1], at=SIGNED_AT, base=inner)
+    record["steps"][-1][2] = "2025-06-01T12:00:01Z"
+    result = verify_ib1_record(record, pki.environment())
+    edp_step = result.step(result.origins[0])
+    assert edp_step is not None and edp_step.signature.verified and not edp_step.verified
+    assert [p.code for p in edp_step.all_problems] == ["IB1_SIGNATURE_INVALID"]
+    assert edp_step.to_json()["problems"][0]["where"] == "$.steps[2][3]"
+    assert result.step("no-such-step") is None
+
+
+def test_roots_can_be_given_as_pem_text(pki: Pki, edp: Party) -> None:
+    env = ib1_environment("core").with_roots(pki.root_pem.decode())
+    assert verify_ib1_record(own_sign(edp, edp_steps(), at=SIGNED_AT), env).verified
