@@ -188,3 +188,14 @@ def test_record_claims_read_what_was_signed(months: int, missing: str) -> None:
 
 _PKI = make_pki("Claims CA")
 _PKI.leaf("claims")
+
+
+def test_the_check_reads_only_plain_json_ld(tmp_path: Path, pki: Pki, edp: Party, key: KeyFile) -> None:
+    # The same statements with the record under its full IRI instead of its term: not the plain compacted form,
+    # so the check does not read it (another key could hide another record).
+    code, credential = build(tmp_path, key, response_with(tmp_path, own_sign(edp, edp_steps(), at=SIGNED_AT)))
+    node = credential["provenance"]
+    node["https://w3id.org/perseus/vocab#ib1ProvenanceRecord"] = {"@type": "@json", "@value": node.pop("ib1ProvenanceRecord")}
+    result = verify_credential(credential, checks=["provenance"], ib1=Ib1Options(roots=[pki.root]))
+    outcomes = {c.check: c.outcome for c in result.checks}
+    assert outcomes["format"] == "failed" and outcomes["provenance"] == "skipped"
