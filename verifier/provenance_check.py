@@ -5,6 +5,8 @@ A Perseus credential carries the IB1 record its data came with as a JSON literal
 only the record's IB1 signatures say the EDP (or CAP) really signed those steps. This check verifies them
 (`perseus.verifier.ib1_provenance`) against the IB1 environment whose trust framework the record names, with the
 pinned roots the caller gives (``--ib1-roots``): none are bundled, so without them the check fails and says why.
+A consumption credential must also claim no more than its record says (`ib1_record_claims`), unless its issuer
+states the difference (``ib1RecordDiscrepancy``).
 
 It runs only on JSON proven to be in the contexts' plain compacted form (`verify.py` skips it otherwise), so the
 literal read here is the literal the proof covers.
@@ -18,9 +20,11 @@ from typing import Any
 
 from cryptography import x509
 
+from .dates import parse_datetime
 from .errors import MalformedValueError
 from .ib1_environments import Ib1Environment, ib1_environment
 from .ib1_provenance import Ib1RecordResult, verify_ib1_record
+from .ib1_record_claims import discrepancies, record_claims
 from .result import CheckResult, ProblemDetail
 
 __all__ = ["Ib1Options", "ib1_records_of", "provenance_check"]
@@ -82,6 +86,12 @@ def provenance_check(document: Any, options: Ib1Options | None = None) -> CheckR
         result = verify_ib1_record(record, env, required_roles=options.required_roles)
         results.append(result)
         problems.extend(ProblemDetail(p.code, f"{where}: {p.where + ': ' if p.where else ''}{p.detail}", "provenance") for p in result.problems)
+        if result.verified and not _stated(document, where):  # an unverified record's claims mean nothing
+            found = _conflicts(document, result)
+            problems.extend(
+                ProblemDetail("IB1_RECORD_CONFLICT", f"{where}: {text}, and the credential does not state it (ib1RecordDiscrepancy)", "provenance")
+                for text in found
+            )
     steps = sum(len(r.steps) for r in results)
     signers = sorted({s.signer.member or s.signer.subject for r in results for s in r.signatures if s.signer})
     if problems:
@@ -89,3 +99,38 @@ def provenance_check(document: Any, options: Ib1Options | None = None) -> CheckR
     else:
         summary = f"IB1 provenance record verified: {steps} step{'s' if steps != 1 else ''} signed by {', '.join(signers)}"
     return CheckResult("provenance", "failed" if problems else "passed", summary, problems, {"records": [r.to_json() for r in results]})
+
+
+def _stated(document: dict[str, Any], where: str) -> list[Any]:
+    node = document.get("provenance")
+    if where.startswith("/provenance/") and where.count("/") == 3 and isinstance(node, list):
+        node = node[int(where.split("/")[2])]
+    value = node.get("ib1RecordDiscrepancy") if isinstance(node, dict) else None
+    return value if isinstance(value, list) else [value] if value else []
+
+
+def _conflicts(document: dict[str, Any], result: Ib1RecordResult) -> list[str]:
+    """What the consumption credential claims beyond its record (missing data, period, measure, meter)."""
+    types = document.get("type")
+    if "EnergyConsumptionCredential" not in (types if isinstance(types, list) else [types]):
+        return []
+    subject = document.get("credentialSubject")
+    subject = subject if isinstance(subject, dict) else {}
+    point = subject.get("supplyPoint") if isinstance(subject.get("supplyPoint"), dict) else {}
+    assurance = document.get("assurance") if isinstance(document.get("assurance"), dict) else {}
+    missing = assurance.get("missingData")
+    try:
+        start = parse_datetime(subject.get("periodStart"), field="periodStart")
+        end = parse_datetime(subject.get("periodEnd"), field="periodEnd")
+    except MalformedValueError:
+        start = end = None
+    meter = point.get("mpan") or point.get("mprn")
+    return discrepancies(
+        record_claims([s.fields for s in result.steps]),
+        missing_data=missing.rstrip("/").rsplit("/", 1)[-1] if isinstance(missing, str) else None,
+        period_start=start,
+        period_end=end,
+        measure=point.get("measure") if isinstance(point.get("measure"), str) else None,
+        meter=meter if isinstance(meter, str) else None,
+        scheme="MPAN" if point.get("mpan") else "MPRN",
+    )

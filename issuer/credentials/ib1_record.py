@@ -20,17 +20,14 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from perseus.issuer.energy.errors import InputDataError
 from perseus.issuer.energy.model import ConsumptionData
+from perseus.verifier.ib1_record_claims import RecordClaims, discrepancies, record_claims
 
 __all__ = ["RecordClaims", "carry_ib1_record", "decode_record_steps", "is_encoded_record", "record_claims", "record_discrepancies"]
-
-_MISSING_ORDER = {"Complete": 0, "Substituted": 1, "Missing": 2}
-_METER_KEYS = ("mpan", "mprn", "meter", "meterPoint", "supplyPoint")
 
 
 def is_encoded_record(document: Any) -> bool:
@@ -62,97 +59,18 @@ def _encoded_steps(container: Any, where: str, depth: int) -> Iterator[tuple[str
             yield from _encoded_steps(element, f"{where}[{i}]", depth + 1)
 
 
-@dataclass(frozen=True)
-class RecordClaims:
-    """What the record's steps say about the data: missing data, metering periods, measures and meters."""
-
-    missing_data: tuple[str, ...]
-    periods: tuple[tuple[datetime, datetime, str], ...]
-    measures: tuple[str, ...]
-    meters: tuple[str, ...]
-
-    @property
-    def worst_missing_data(self) -> str | None:
-        return max(self.missing_data, key=lambda v: _MISSING_ORDER[v]) if self.missing_data else None
-
-
-def record_claims(steps: list[dict[str, Any]]) -> RecordClaims:
-    """Read the claims a record makes about its data, under either spelling and wherever IB1 examples put them."""
-    missing: list[str] = []
-    periods: list[tuple[datetime, datetime, str]] = []
-    measures: list[str] = []
-    meters: list[str] = []
-    for step in steps:
-        kind = step.get("type")
-        assurance = step.get("perseus:assurance")
-        if isinstance(assurance, dict) and isinstance(assurance.get("missingData"), str):
-            value = assurance["missingData"].rstrip("/").rsplit("/", 1)[-1]
-            if value in _MISSING_ORDER:
-                missing.append(value)
-        scheme = step.get("perseus:scheme")
-        if isinstance(scheme, dict):
-            metering = scheme.get("meteringPeriod")
-            if isinstance(metering, dict):
-                _period(metering, f"the {kind} step's meteringPeriod", periods)
-            meters.extend(_meters(scheme))
-        parameters = step.get("parameters")
-        if kind == "transfer" and isinstance(parameters, dict):
-            _period(parameters, "the transfer step's parameters", periods)
-            if parameters.get("measure") in ("import", "export"):
-                measures.append(parameters["measure"])
-            meters.extend(_meters(parameters))
-    return RecordClaims(tuple(missing), tuple(periods), tuple(dict.fromkeys(measures)), tuple(dict.fromkeys(meters)))
-
-
-def _period(obj: Mapping[str, Any], label: str, out: list[tuple[datetime, datetime, str]]) -> None:
-    start, end = _instant(obj.get("from")), _instant(obj.get("to"))
-    if start is not None and end is not None:
-        out.append((start, end, label))
-
-
-def _instant(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.utcoffset() is not None else None
-
-
-def _meters(obj: Mapping[str, Any]) -> list[str]:
-    found = []
-    for key in _METER_KEYS:
-        value = obj.get(key)
-        if isinstance(value, (str, int)) and str(value).replace(" ", "").isdigit():
-            found.append(str(value).replace(" ", ""))
-    return found
-
-
 def record_discrepancies(claims: RecordClaims, data: ConsumptionData, missing_data: str) -> list[str]:
     """Each way the credential's own claims go beyond or against the record, as a sentence (empty: none)."""
-    out: list[str] = []
-    worst = claims.worst_missing_data
-    if worst is not None and _MISSING_ORDER[missing_data] < _MISSING_ORDER[worst]:
-        out.append(f"the IB1 provenance record states missing data {worst}, but the credential claims {missing_data}")
-    for start, end, label in claims.periods:
-        if data.period_start < start or data.period_end > end:
-            out.append(
-                f"the credential's period {_text(data.period_start)} to {_text(data.period_end)} is not within {label} "
-                f"({_text(start)} to {_text(end)}) of the IB1 provenance record"
-            )
     point = data.supply_point
-    for measure in claims.measures:
-        if measure != point.measure:
-            out.append(f"the IB1 provenance record transferred {measure} data, but the credential is for the {point.measure} meter")
-    for meter in claims.meters:
-        if meter[-13:] != point.identifier[-13:]:
-            out.append(f"the IB1 provenance record names meter {meter}, but the credential is for {point.scheme} {point.identifier}")
-    return out
-
-
-def _text(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    return discrepancies(
+        claims,
+        missing_data=missing_data,
+        period_start=data.period_start,
+        period_end=data.period_end,
+        measure=point.measure,
+        meter=point.identifier,
+        scheme=point.scheme,
+    )
 
 
 def carry_ib1_record(provenance: Any, data: ConsumptionData, missing_data: str) -> Any:

@@ -199,3 +199,15 @@ def test_the_check_reads_only_plain_json_ld(tmp_path: Path, pki: Pki, edp: Party
     result = verify_credential(credential, checks=["provenance"], ib1=Ib1Options(roots=[pki.root]))
     outcomes = {c.check: c.outcome for c in result.checks}
     assert outcomes["format"] == "failed" and outcomes["provenance"] == "skipped"
+
+
+def test_a_credential_claiming_more_than_its_record_is_refused_unless_it_says_so(tmp_path: Path, pki: Pki, edp: Party, key: KeyFile) -> None:
+    # An issuer that did not use our builder: the record says Missing, the credential Complete, nothing stated.
+    source = response_with(tmp_path, own_sign(edp, edp_steps(missing="Missing"), at=SIGNED_AT))
+    code, credential = build(tmp_path, key, source, "--accept-ib1-discrepancy")
+    stated = sign_document(credential, key)
+    assert verify_credential(stated, ib1=Ib1Options(roots=[pki.root])).verified
+    del credential["provenance"]["ib1RecordDiscrepancy"]
+    result = verify_credential(sign_document(credential, key), ib1=Ib1Options(roots=[pki.root]))
+    assert [p.code for p in result.errors] == ["IB1_RECORD_CONFLICT"]
+    assert "states missing data Missing, but the credential claims Complete" in result.errors[0].detail
