@@ -280,3 +280,23 @@ def own_sign(party: Party, steps: list[dict[str, Any]], *, at: datetime, base: d
 
 
 SIGNED_AT = datetime(2025, 6, 1, 12, tzinfo=timezone.utc)
+
+
+# -- pytest fixtures (imported by the test modules: a conftest.py here would shadow tests/conftest.py) --------
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pki() -> Pki:
+    return make_pki()
+
+
+@pytest.fixture(scope="session")
+def edp(pki: Pki) -> Party:
+    return pki.leaf("Honest Dave's Accurate Meter Reading Co")
+
+
+@pytest.fixture(scope="session")
+def cap(pki: Pki) -> Party:
+    return pki.leaf("Emission Calculations 4 U", roles=[CAP_ROLE])

@@ -1,6 +1,8 @@
 """Carrying IB1 provenance records in credentials: kept from the API response, byte for byte, re-verifiable by any
 recipient; conflicts with the credential's own claims refused or stated; the verifier's ``provenance`` check."""
 
+# ruff: noqa: F811  (fixtures imported from ib1_pki are redefined as parameters)
+
 from __future__ import annotations
 
 import base64
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ib1_pki import cap, edp, pki  # noqa: F401 (fixtures)
 from ib1_pki import SIGNED_AT, Party, Pki, edp_steps, make_pki, own_sign
 from perseus.issuer.build_cli import main as perseus
 from perseus.issuer.credentials.ib1_record import decode_record_steps, record_claims

@@ -5,6 +5,8 @@ The library signs (with its own `Record.sign` and `SignerInMemory`) under a thro
 missing role and reordered origin must be refused by both, ours with a reason.
 """
 
+# ruff: noqa: F811  (fixtures imported from ib1_pki are redefined as parameters)
+
 from __future__ import annotations
 
 import copy
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ib1_pki import cap, edp, pki  # noqa: F401 (fixtures)
 from ib1_pki import CAP_ROLE, EDP_ROLE, SIGNED_AT, OwnRecord, Party, Pki, cap_steps, edp_steps, make_pki
 from ib1_reference import lib_decoded, lib_sign, lib_verify, meaning
 from perseus.verifier.ib1_provenance import verify_ib1_record

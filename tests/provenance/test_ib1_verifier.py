@@ -4,6 +4,8 @@ Records here are made by our own signer, which follows ib1-provenance 0.5.x's co
 test_ib1_differential.py checks the same verdicts against the library itself.
 """
 
+# ruff: noqa: F811  (fixtures imported from ib1_pki are redefined as parameters)
+
 from __future__ import annotations
 
 import base64
@@ -16,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ib1_pki import cap, edp, pki  # noqa: F401 (fixtures)
 from ib1_pki import CAP_ROLE, EDP_ROLE, SIGNED_AT, TF, Party, Pki, cap_steps, der_roles, edp_steps, make_pki, OwnRecord, own_sign
 from perseus.verifier.ib1_environments import ENVIRONMENT_NAMES, ib1_environment
 from perseus.verifier.ib1_provenance import decode_utf8_sequence, signed_string, verify_ib1_record
