@@ -12,6 +12,8 @@ Unit codes are UN/CEFACT: ``KWH``, ``WHR`` and ``MTQ`` (the API defines no other
 an error rather than a guess). A reading whose ``energy.value`` is null is kept as a *missing* interval.
 The API has no quality field; an optional ``quality`` member (actual|estimated|missing|substituted) is
 honoured when a provider adds one, else readings are ``actual``. Numbers are read as exact decimals.
+``provenance`` is kept as it came (the EDP's signed IB1 provenance record): `perseus build consumption` carries
+it unchanged in the credential (`perseus.issuer.credentials.ib1_record`).
 """
 
 from __future__ import annotations

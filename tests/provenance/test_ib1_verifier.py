@@ -204,7 +204,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=json_values, steps=json_values)
 def test_arbitrary_json_is_refused_never_raised(pki: Pki, body: Any, steps: Any) -> None:
     record = body if not isinstance(body, dict) else {**body, "ib1:provenance": TF, "steps": steps, "origins": []}
