@@ -149,3 +149,12 @@ def test_non_canonical_base64_the_library_accepts_is_refused_here(pki: Pki, edp:
     assert lib_verify(record, pki.root_pem)[0], "the library decodes base64 leniently"
     ours = verify_ib1_record(record, pki.environment())
     assert {p.code for p in ours.problems} == {"IB1_SIGNATURE_MALFORMED"}
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300), max_size=6))
+def test_roles_extension_reader_agrees_with_the_librarys(roles: list[str]) -> None:
+    from ib1.provenance.certificates import CertExtUTF8Sequence
+    from perseus.verifier.ib1_provenance import decode_utf8_sequence
+
+    der = CertExtUTF8Sequence(roles).dump()
+    assert decode_utf8_sequence(der) == tuple(roles) == tuple(map(str, CertExtUTF8Sequence.load(der)))
