@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+#: IB1's provenance reference library (MIT) and its one other dependency, pinned; see ensure_venv.
+IB1_REFERENCE = ("ib1-provenance==0.5.3", "asn1crypto==1.5.1")
 
 
 def say(message: str) -> None:
@@ -44,6 +46,10 @@ def ensure_venv(extras: str) -> None:
     say(f"installing perseus-credentials{f'[{extras}]' if extras else ''} (editable) and its dependencies")
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True, cwd=ROOT)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", spec], check=True, cwd=ROOT)
+    if extras == "dev":
+        # IB1's reference library, only for the differential tests (tests/provenance/). Without its dependencies:
+        # it pins cryptography<44, which would downgrade the whole environment; its code runs on ours.
+        subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--no-deps", *IB1_REFERENCE], check=True, cwd=ROOT)
     stamp.write_text(wanted)
 
 

@@ -88,7 +88,18 @@ def _add_claim_options(p: argparse.ArgumentParser, *, default_source: str | None
     g.add_argument("--pcaf-score", type=int, choices=(1, 2, 3, 4, 5), help="override the derived PCAF data-quality score (needs --pcaf-reason)")
     g.add_argument("--pcaf-reason", metavar="TEXT", help="why that PCAF score was chosen")
     g.add_argument("--connectedness", metavar="TEXT", help="override the derived connectedness statement")
-    g.add_argument("--provenance", metavar="FILE", help="JSON list of decoded IB1 provenance-record steps the data derives from")
+    g.add_argument(
+        "--provenance",
+        metavar="FILE",
+        help="the IB1 provenance record the data comes with, as IB1 publishes it (encoded; carried unchanged in the "
+        "credential), or a JSON list of decoded IB1 steps (restated)",
+    )
+    g.add_argument(
+        "--accept-ib1-discrepancy",
+        action="store_true",
+        help="build even when the IB1 record contradicts the credential (missing data, period, meter): each difference "
+        "is stated in the credential (provenance.ib1RecordDiscrepancy) instead of refused",
+    )
     g.add_argument("--derived-from", action="append", default=[], metavar="ID", help="id of a credential the data derives from (repeatable)")
 
 
@@ -156,12 +167,19 @@ def _assurance_and_provenance(args: argparse.Namespace) -> tuple[Any, Any]:
         connectedness=args.connectedness,
     )
     steps: tuple[Any, ...] = ()
+    record = None
     if args.provenance:
+        from perseus.issuer.credentials.ib1_record import is_encoded_record
+
         document = read_json(args.provenance, "provenance")
-        if isinstance(document, dict) and isinstance(document.get("steps"), list):
-            document = document["steps"]
-        steps = steps_from_ib1(document, where=f"{args.provenance}: steps")
-    return assurance, Provenance(derived_from=tuple(args.derived_from), steps=steps)
+        if is_encoded_record(document):
+            record = document  # carried byte for byte; its steps are read when the credential is built
+        else:
+            if isinstance(document, dict) and isinstance(document.get("steps"), list):
+                document = document["steps"]
+            steps = steps_from_ib1(document, where=f"{args.provenance}: steps")
+    accept = bool(getattr(args, "accept_ib1_discrepancy", False))
+    return assurance, Provenance(derived_from=tuple(args.derived_from), steps=steps, ib1_record=record, accept_discrepancies=accept)
 
 
 def _claims(args: argparse.Namespace, *, default_source: str, default_method: str | None = None) -> tuple[Any, Any, Any]:
@@ -345,6 +363,8 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         hcf=imperial_factor(args.imperial_factor),
     )
     metadata, assurance, provenance = _claims(args, default_source=default_source, default_method=COLLECTION_METHODS[fmt] + method_note)
+    if fmt == "ib1":
+        provenance = _response_record(args, response.provenance, provenance)
     return build_consumption_credential(
         data,
         metadata=metadata,
@@ -354,6 +374,17 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         daily_totals=not args.no_daily_totals,
         **_common_build_kwargs(args),
     )
+
+
+def _response_record(args: argparse.Namespace, found: Any, provenance: Any) -> Any:
+    """Keep the IB1 provenance record that came with a consumption API response (an encoded record only)."""
+    from perseus.issuer.credentials.ib1_record import is_encoded_record
+
+    if not is_encoded_record(found):
+        return provenance  # none, or a placeholder that is not a record: nothing to carry
+    if provenance.ib1_record is not None and provenance.ib1_record != found:
+        raise UsageError(f"{args.input} comes with its own IB1 provenance record, and --provenance gives another; give one")
+    return replace(provenance, ib1_record=found)
 
 
 def _cumulative_register(cumulative: Any, intervals: tuple[Any, ...], digits: int) -> tuple[Any, Any]:

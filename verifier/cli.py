@@ -178,7 +178,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             raise UsageError("--registry: the accreditation check reads a Data Integrity proof's key and time; it does not check vc+jwt credentials yet")
         result = verify_jwt(token, **common)
     else:
-        result = verify_credential(document, registry=registry, registry_framework=args.registry_framework, **common)
+        result = verify_credential(document, registry=registry, registry_framework=args.registry_framework, ib1=_ib1_options(args), **common)
     if registry is not None and registry.usable and registry_state is not None:
         registry_state.accept(registry)
         try:
@@ -229,6 +229,20 @@ def _jwt_of(text: str, path: str) -> str | None:
         return data_url_token(document.get("id"))
     except JoseError as exc:
         raise ParsingError(f"credential {path!r}: {exc.message}") from None
+
+
+def _ib1_options(args: argparse.Namespace) -> Any:
+    """How to verify carried IB1 provenance records, from --ib1-environment, --ib1-roots and --ib1-role."""
+    from .ib1_environments import load_roots_pem
+    from .provenance_check import Ib1Options
+
+    roots: list[Any] = []
+    for path in args.ib1_roots or []:
+        try:
+            roots.extend(load_roots_pem(read_bytes(path, "IB1 root certificates")))
+        except PerseusError as exc:
+            raise UsageError(f"{path}: {exc.message}") from None
+    return Ib1Options(environment=args.ib1_environment, roots=tuple(roots), required_roles=tuple(args.ib1_role or ()))
 
 
 def _cmd_contexts(args: argparse.Namespace) -> int:
@@ -326,6 +340,24 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--registry-framework",
         metavar="URL",
         help="the trust framework whose roles count (default: every framework the snapshot covers)",
+    )
+    verify.add_argument(
+        "--ib1-roots",
+        action="append",
+        metavar="FILE",
+        help="PEM file of pinned IB1 Signing CA root certificates, for the IB1 provenance record a credential carries "
+        "(none are bundled); repeatable",
+    )
+    verify.add_argument(
+        "--ib1-environment",
+        choices=("core", "pilot", "sandbox"),
+        help="the IB1 environment the record must belong to (default: the one whose trust framework the record names)",
+    )
+    verify.add_argument(
+        "--ib1-role",
+        action="append",
+        metavar="URL",
+        help="a role URL every IB1 record signer must hold (one of those given); repeatable (default: none required)",
     )
     verify.add_argument("--json", action="store_true", help="print the result as JSON (top-level boolean 'verified')")
     verify.set_defaults(run=_cmd_verify)

@@ -22,6 +22,9 @@ Checks (names as used by `--checks` and the VC API):
   the trust registry accredits for the role this credential type needs (``registry=`` a loaded
   `RegistrySnapshot`, `--registry FILE`). On by default when a registry is given; asked for without one,
   it is reported as not checked. did:web DIDs resolve through the snapshot's DID documents.
+* ``provenance`` — an IB1 provenance record the credential carries (``provenance.ib1ProvenanceRecord``)
+  verifies: IB1 signatures, certificate chains to the pinned roots at signing time, roles, origins
+  (``ib1=Ib1Options(...)``, `--ib1-roots FILE`); runs only when a record is present.
 """
 
 from __future__ import annotations
@@ -42,8 +45,8 @@ from .result import CheckResult, ProblemDetail, VerificationResult
 from .status import HttpGet, status_check, status_check_online
 from .suites import LEGACY_PROOF_TYPES, SUITES, proof_suite_name
 
-CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation")
-DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness")
+CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation", "provenance")
+DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness", "provenance")
 
 
 def parse_checks(value: str | Iterable[str] | None, available: Iterable[str] = CREDENTIAL_CHECKS) -> set[str]:
@@ -73,6 +76,7 @@ def verify_credential(
     registry: Any = None,
     registry_frameworks: Any = None,
     registry_framework: str | None = None,
+    ib1: Any = None,
     _depth: int = 0,
     _seen: frozenset[str] = frozenset(),
 ) -> VerificationResult:
@@ -132,7 +136,7 @@ def verify_credential(
     if form_errors:
         # Its JSON is not the form whose keys name what the proof covers: reading dates, status entries or
         # links from it could read something other than what was signed, so those checks do not run.
-        for name in ("validity", "status", "shape", "connectedness", "accreditation"):
+        for name in ("validity", "status", "shape", "connectedness", "accreditation", "provenance"):
             if name in wanted:
                 result.add(CheckResult(name, "skipped", "not checked: the credential is not in plain JSON-LD form (see format)"))
         return result
@@ -151,6 +155,12 @@ def verify_credential(
         from .shapes import shape_check  # fastjsonschema is loaded only when shapes are asked for
 
         result.add(shape_check(document))
+    if "provenance" in wanted:
+        # IB1 provenance records carried in the credential (ib1: a provenance_check.Ib1Options, or None).
+        from .provenance_check import ib1_records_of, provenance_check
+
+        if ib1_records_of(document):
+            result.add(provenance_check(document, ib1))
     if "connectedness" in wanted and links_of(document):
         pool = inputs if isinstance(inputs, Mapping) else index_inputs(inputs)
 
@@ -158,7 +168,8 @@ def verify_credential(
             inner = verify_credential(
                 credential, loader=loader, checks=wanted, now=now, inputs=pool, status_lists=status_lists,
                 status_client=status_client, status_max_age=status_max_age, registry=registry,
-                registry_frameworks=registry_frameworks, registry_framework=registry_framework, _depth=depth, _seen=seen,
+                registry_frameworks=registry_frameworks, registry_framework=registry_framework, ib1=ib1,
+                _depth=depth, _seen=seen,
             )
             return inner.verified, inner.errors
 

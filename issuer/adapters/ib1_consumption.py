@@ -18,6 +18,9 @@ What the 2026-03-12 schema forbids is refused unless the caller accepts a non-co
 credential can say so: a missing ``takenAt``, a ``takenAt`` before ``to``, a missing ``cumulative``. Gas
 readings and the MTQ unit are not in that schema either; they are read as this project's extension and
 listed in ``extensions`` (a credential made from them never claims the IB1 standard).
+
+``provenance`` is kept as it came (the EDP's signed IB1 provenance record): `perseus build consumption` carries
+it unchanged in the credential (`perseus.issuer.credentials.ib1_record`).
 """
 
 from __future__ import annotations

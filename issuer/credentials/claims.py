@@ -186,6 +186,11 @@ class Provenance:
 
     derived_from: tuple[str, ...] = ()
     steps: tuple[ProvenanceStep, ...] = field(default_factory=tuple)
+    #: The IB1 provenance record the data came with, as IB1 publishes it (encoded); carried unchanged
+    #: (see `ib1_record`). ``accept_discrepancies``: state differences from the credential instead of refusing.
+    ib1_record: Mapping[str, Any] | None = None
+    accept_discrepancies: bool = False
+    discrepancies: tuple[str, ...] = ()
 
     def to_json(self, *, extra_steps: Sequence[ProvenanceStep] = (), extra_derived: Sequence[str] = ()) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "Provenance"}
@@ -195,6 +200,10 @@ class Provenance:
         steps = [*self.steps, *extra_steps]
         if steps:
             out["steps"] = [s.to_json() for s in steps]
+        if self.ib1_record is not None:
+            out["ib1ProvenanceRecord"] = self.ib1_record
+        if self.discrepancies:
+            out["ib1RecordDiscrepancy"] = list(self.discrepancies)
         return out
 
 

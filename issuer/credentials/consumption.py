@@ -36,6 +36,7 @@ from .claims import DERIVED_ASSURANCE, NO_PROVENANCE, Assurance, Metadata, Prove
 from .encode import date_text, decimal_text, local_text, utc_text
 from .envelope import Check, envelope, finish
 from .ib1 import ib1, role_url
+from .ib1_record import carry_ib1_record
 
 __all__ = ["build_consumption_credential", "consumption_missing_data", "supply_point_json"]
 
@@ -86,8 +87,9 @@ def build_consumption_credential(
         ),
         origin_method=ib1()["origin_methods"]["SmartDCCOtherUser"] if from_dcc else None,
     )
+    provenance = carry_ib1_record(provenance, data, assurance.missing_data or missing)
     steps: list[ProvenanceStep] = []
-    if not provenance.steps:
+    if not provenance.steps and provenance.ib1_record is None:  # a carried IB1 record states the origin itself
         # No IB1 provenance steps given: state the origin we know. Smart-meter data enters the trust
         # framework at the DCC; billing or customer reads enter it with the issuer, who holds them.
         dcc = ib1()["dcc_origin"]
