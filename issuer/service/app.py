@@ -42,11 +42,13 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from perseus.verifier.errors import PerseusError, StrictModeError
+from perseus.verifier.limits import DocumentLimits, document_limits, estimate_json_values
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from . import openapi
+from .admission import GuardMiddleware, VerifyGate
 from .issuing import issue_credential, parse_issue_request
 from .problems import PROBLEM_JSON, ServiceError, internal_error_response, problem_body, problem_from_error, problem_response
 from .settings import Settings, TokenGrant, load_settings
@@ -117,6 +119,39 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         return await _read_json(request, settings.max_body_bytes)
 
     _install_error_handlers(app)
+    app.add_middleware(GuardMiddleware, max_requests=settings.max_requests)
+
+    # Verification is open to anyone and costs up to seconds and hundreds of MB: it has its own gate,
+    # and its body is read, bounded and parsed inside it (see admission.py).
+    gate = VerifyGate(
+        concurrency=settings.verify_concurrency,
+        queue=settings.verify_queue,
+        queue_timeout=settings.verify_queue_timeout,
+        max_inflight_bytes=settings.verify_max_inflight_bytes,
+    )
+    app.state.verify_gate = gate
+    verify_limits = DocumentLimits(max_values=settings.verify_max_values, max_depth=settings.verify_max_depth)
+
+    async def gated_verify(request: Request, run: Callable[[Any], tuple[int, dict[str, Any]]]) -> Response:
+        declared = request.headers.get("content-length")
+        size = int(declared) if declared is not None and declared.isdigit() and int(declared) <= settings.max_body_bytes else settings.max_body_bytes
+        async with gate.slot(size):
+            body = await _read_body(request, settings.max_body_bytes)
+
+            def parse_and_verify() -> tuple[int, dict[str, Any]]:
+                if estimate_json_values(body) > verify_limits.max_values:
+                    raise ServiceError(
+                        400,
+                        "DOCUMENT_TOO_LARGE",
+                        f"the body holds more than {verify_limits.max_values:,} JSON values, the most this service verifies "
+                        "(PERSEUS_VERIFY_MAX_VALUES)",
+                    )
+                value = _parse_json(body, min(MAX_JSON_DEPTH, verify_limits.max_depth))
+                with document_limits(verify_limits):
+                    return run(value)
+
+            status, out = await blocking(parse_and_verify)
+        return Response(orjson.dumps(out), status_code=status, media_type=JSON)
 
     # -- issuing ------------------------------------------------------------------------------------------
 
@@ -171,9 +206,11 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         tags=["verifying"],
     )
     async def verify(request: Request) -> Response:
-        document, options = parse_verify_request((await read_json(request))[0])
-        status, body = await blocking(functools.partial(verify_credential_request, state, document, options))
-        return Response(orjson.dumps(body), status_code=status, media_type=JSON)
+        def run(value: Any) -> tuple[int, dict[str, Any]]:
+            document, options = parse_verify_request(value)
+            return verify_credential_request(state, document, options)
+
+        return await gated_verify(request, run)
 
     @app.post(
         "/presentations/verify",
@@ -183,9 +220,11 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         tags=["verifying"],
     )
     async def verify_presentation(request: Request) -> Response:
-        document, options = parse_verify_request((await read_json(request))[0], presentation=True)
-        status, body = await blocking(functools.partial(verify_presentation_request, state, document, options))
-        return Response(orjson.dumps(body), status_code=status, media_type=JSON)
+        def run(value: Any) -> tuple[int, dict[str, Any]]:
+            document, options = parse_verify_request(value, presentation=True)
+            return verify_presentation_request(state, document, options)
+
+        return await gated_verify(request, run)
 
     # -- status --------------------------------------------------------------------------------------------
 
@@ -299,6 +338,13 @@ def app_from_environment() -> FastAPI:
 async def _read_json(request: Request, limit: int) -> tuple[Any, int]:
     """The body parsed as JSON, and its size in bytes, refusing non-JSON media types (415), large bodies (413, before reading
     them when Content-Length says so) and nesting deeper than `MAX_JSON_DEPTH` (400)."""
+    body = await _read_body(request, limit)
+    return _parse_json(body, MAX_JSON_DEPTH), len(body)
+
+
+async def _read_body(request: Request, limit: int) -> bytearray:
+    """The body's bytes, refusing non-JSON media types (415) and bodies over `limit` (413, before reading them when
+    Content-Length says so)."""
     content_type = request.headers.get("content-type")
     if content_type:
         main = content_type.split(";", 1)[0].strip().lower()
@@ -312,15 +358,20 @@ async def _read_json(request: Request, limit: int) -> tuple[Any, int]:
         body += chunk
         if len(body) > limit:
             raise ServiceError(413, "REQUEST_TOO_LARGE", f"the body is larger than {limit} bytes, the most this service accepts (PERSEUS_MAX_BODY_BYTES)")
+    return body
+
+
+def _parse_json(body: bytes | bytearray, max_depth: int) -> Any:
+    """`body` parsed as JSON, refusing an empty body and nesting deeper than `max_depth` (400)."""
     if not body.strip():
         raise ServiceError(400, "PARSING_ERROR", "the request body is empty; send a JSON object")
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ServiceError(400, "PARSING_ERROR", f"the body is not valid JSON: {exc}") from None
-    if not _depth_within(value, MAX_JSON_DEPTH):
-        raise ServiceError(400, "PARSING_ERROR", f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep; no credential is")
-    return value, len(body)
+    if not _depth_within(value, max_depth):
+        raise ServiceError(400, "PARSING_ERROR", f"the JSON is nested more than {max_depth} levels deep; no credential is")
+    return value
 
 
 def _depth_within(value: Any, limit: int) -> bool:

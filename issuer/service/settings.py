@@ -107,6 +107,26 @@ class Settings(BaseSettings):
     inline_max_bytes: int = Field(default=64 * 1024, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = True
+    # -- resource limits (anonymous verify must not starve issuing; slow or idle clients must not hold
+    # connections). Verifications run at most `verify_concurrency` at once, each parsing its body inside
+    # its slot; up to `verify_queue` more wait at most `verify_queue_timeout` s, and past that the answer
+    # is 503 with Retry-After. `verify_max_inflight_bytes` bounds the bodies being verified at once (a
+    # verification's memory grows with its body); one body larger than it still runs, alone.
+    verify_concurrency: int = Field(default=2, ge=1, le=256)
+    verify_queue: int = Field(default=16, ge=0, le=10_000)
+    verify_queue_timeout: float = Field(default=10.0, ge=0, le=600)
+    verify_max_inflight_bytes: int = Field(default=12 * 1024 * 1024, ge=1024)
+    verify_max_values: int = Field(default=1_000_000, ge=1000)  # JSON values in one document (verifier.limits)
+    verify_max_depth: int = Field(default=100, ge=8, le=500)
+    # HTTP server: a request's headers must arrive within `header_timeout` s of its first byte (or of the
+    # connection), its body within `body_timeout` s of its headers; an idle keep-alive connection is
+    # closed after `keep_alive_timeout` s; at most `max_connections` are open (more are answered 503 and
+    # closed) and `max_requests` are handled at once (more get 503).
+    header_timeout: float = Field(default=10.0, gt=0, le=600)
+    body_timeout: float = Field(default=60.0, gt=0, le=3600)
+    keep_alive_timeout: int = Field(default=5, ge=1, le=600)
+    max_connections: int = Field(default=1000, ge=1, le=1_000_000)
+    max_requests: int = Field(default=256, ge=1, le=100_000)
 
     @field_validator("api_tokens", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..limits import DocumentLimits, check_document
 from ..rdf import Quad
 from .context import ContextLoader, initial_context
 from .expand import Expander, json_pointer
@@ -18,8 +19,14 @@ from .quads import expanded_to_quads
 __all__ = ["ContextLoader", "expand", "to_rdf", "json_pointer"]
 
 
-def expand(document: Any, loader: ContextLoader, *, strict: bool = True, base: str | None = None) -> list[Any]:
-    """JSON-LD 1.1 expansion of `document`; contexts come only from `loader`."""
+def expand(
+    document: Any, loader: ContextLoader, *, strict: bool = True, base: str | None = None, limits: DocumentLimits | None = None
+) -> list[Any]:
+    """JSON-LD 1.1 expansion of `document`; contexts come only from `loader`.
+
+    `document` must first fit `limits` (default: ``limits.current_limits()``), else `DocumentLimitError`.
+    """
+    check_document(document, limits)
     return Expander(loader, strict=strict, base=base).expand_document(document, initial_context(base))
 
 
@@ -31,11 +38,14 @@ def to_rdf(
     base: str | None = None,
     rdf_direction: str | None = None,
     deduplicate: bool = True,
+    limits: DocumentLimits | None = None,
 ) -> list[Quad]:
     """The RDF dataset of `document` as quads (N-Quads term strings, see ``rdf.py``).
 
     `deduplicate=False` skips removing repeated quads, for callers that treat the result as a set.
+    `document` must first fit `limits` (default: ``limits.current_limits()``), else `DocumentLimitError`.
     """
+    check_document(document, limits)
     # Lazy: long arrays of nodes are expanded as the RDF writer reads them (see expand.LazyNodes).
     expanded = Expander(loader, strict=strict, base=base, lazy=True).expand_document(document, initial_context(base))
     return expanded_to_quads(expanded, strict=strict, rdf_direction=rdf_direction, deduplicate=deduplicate)
