@@ -272,6 +272,21 @@ class GuardedH11Protocol(_Guard, H11Protocol):
         if self.conn.their_state is h11.IDLE:
             self._request_started()
         super().data_received(data)
+        self._follow_parser()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # A pipelined request already buffered is parsed now, without a data_received call.
+        import h11
+
+        if self.conn.their_state is h11.IDLE and self.conn.trailing_data[0]:
+            self._request_started()
+        self._follow_parser()
+
+    def _follow_parser(self) -> None:
+        """h11 has no callbacks: move the phase (and its timer) to wherever the parser has got to."""
+        import h11
+
         if self.transport.is_closing():
             return
         state = self.conn.their_state
