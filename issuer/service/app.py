@@ -406,6 +406,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             body = problem_body(400, error.code, error.message)
             body.update(term=error.term, path=error.path)
             return Response(orjson.dumps(body), status_code=400, media_type=PROBLEM_JSON)
+        if isinstance(error, ServiceError) and error.http_status == 503:
+            # A deliberate refusal (the verification gate is full): its own sentence and Retry-After,
+            # not the generic "database busy" answer problem_from_error gives other 503s.
+            return problem_response(503, error.code, error.message, headers=error.headers)
         return problem_from_error(error)
 
     @app.exception_handler(StarletteHTTPException)

@@ -226,19 +226,27 @@ def test_verify_past_the_gate_is_503_with_retry_after(limited: ServiceState, blo
         results: list[httpx.Response] = []
         first = threading.Thread(target=lambda: results.append(client.post("/credentials/verify", json={"verifiableCredential": example_credential("did:example:x")})))
         first.start()
-        _wait_until(lambda: app.state.verify_gate.running == 1)
-        busy = client.post("/credentials/verify", json={"verifiableCredential": example_credential("did:example:x")})
+        try:
+            busy = _while_verifying(app, client, blocked_verify)
+        finally:
+            blocked_verify.set()
+            first.join(30)
         problem = assert_problem(busy, 503, "VERIFIER_BUSY")
         assert int(busy.headers["retry-after"]) >= 1 and "PERSEUS_VERIFY_CONCURRENCY" in problem["detail"]
-        presentation = client.post("/presentations/verify", json={"verifiablePresentation": {}})
-        assert_problem(presentation, 503, "VERIFIER_BUSY")
-        # issuing and health are not behind the verification gate
-        assert client.get("/healthz").status_code == 200
-        blocked_verify.set()
-        first.join(30)
         assert results and results[0].status_code == 400  # unsigned: not verified, but answered
         assert app.state.verify_gate.running == 0
         assert client.post("/credentials/verify", json={"verifiableCredential": example_credential("did:example:x")}).status_code == 400
+
+
+def _while_verifying(app: Any, client: TestClient, release: threading.Event) -> httpx.Response:
+    """With one verification holding the gate: a second is refused, a presentation too, health is not."""
+    _wait_until(lambda: app.state.verify_gate.running == 1)
+    busy = client.post("/credentials/verify", json={"verifiableCredential": example_credential("did:example:x")})
+    presentation = client.post("/presentations/verify", json={"verifiablePresentation": {}})
+    assert_problem(presentation, 503, "VERIFIER_BUSY")
+    # health (and issuing) are not behind the verification gate
+    assert client.get("/healthz").status_code == 200
+    return busy
 
 
 def test_requests_past_max_requests_are_503(tmp_path: Path, clean_env: None, blocked_verify: threading.Event) -> None:
@@ -248,12 +256,14 @@ def test_requests_past_max_requests_are_503(tmp_path: Path, clean_env: None, blo
         with TestClient(app, raise_server_exceptions=False) as client:
             first = threading.Thread(target=lambda: client.post("/credentials/verify", json={"verifiableCredential": {}}))
             first.start()
-            _wait_until(lambda: app.state.verify_gate.running == 1)
-            response = client.get("/healthz")
+            try:
+                _wait_until(lambda: app.state.verify_gate.running == 1)
+                response = client.get("/healthz")
+            finally:
+                blocked_verify.set()
+                first.join(30)
             assert_problem(response, 503, "SERVICE_UNAVAILABLE")
             assert response.headers["retry-after"] == "1"
-            blocked_verify.set()
-            first.join(30)
             assert client.get("/healthz").status_code == 200
     finally:
         state.close()
