@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -329,7 +330,9 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
 
 def app_from_environment() -> FastAPI:
     """The app for ``uvicorn --factory``: each worker process builds its settings from the environment."""
-    return create_app(load_settings())
+    settings = load_settings()
+    sys.setswitchinterval(settings.switch_interval)  # this process serves requests: see Settings.switch_interval
+    return create_app(settings)
 
 
 # -- request bodies ------------------------------------------------------------------------------------------
