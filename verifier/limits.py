@@ -34,6 +34,7 @@ from .errors import PerseusError
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "budgeted_expander",
     "DocumentLimitError",
     "DocumentLimits",
     "check_document",
@@ -55,6 +56,11 @@ class DocumentLimits:
     * ``max_total_characters`` — characters in all strings and keys together.
     * ``max_integer_digits`` — decimal digits of an integer (JSON-LD writes integers of 21 digits and
       more as doubles anyway; Python refuses to print integers beyond 4,300 digits).
+    * ``max_contexts`` — distinct active contexts met *during* expansion. Each costs ~1 ms and ~20 KB
+      (its term definitions are copied and its caches rebuilt), and nesting property-scoped terms makes
+      one per distinct path: a 156 KB tree of ``{"unit": {...}, "quality": {...}}`` nodes made 8,191 of
+      them (13 s, 180 MB) while every size limit above held. The worked examples and the W3C vectors meet
+      at most 10.
     """
 
     max_depth: int = 100
@@ -62,9 +68,10 @@ class DocumentLimits:
     max_string_length: int = 1_000_000
     max_total_characters: int = 32_000_000
     max_integer_digits: int = 64
+    max_contexts: int = 256
 
     def __post_init__(self) -> None:
-        for name in ("max_depth", "max_values", "max_string_length", "max_total_characters", "max_integer_digits"):
+        for name in ("max_depth", "max_values", "max_string_length", "max_total_characters", "max_integer_digits", "max_contexts"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"DocumentLimits.{name} must be a positive integer, not {value!r}")
@@ -249,6 +256,48 @@ def _find(document: Any, limits: DocumentLimits, limit: str) -> str:
                     below.append((value, here))
         level = below
     return ""
+
+
+def _too_many_contexts(limits: DocumentLimits, path: tuple[Any, ...]) -> DocumentLimitError:
+    return DocumentLimitError(
+        f"expanding the document needs more than {limits.max_contexts:,} distinct JSON-LD contexts (at {_pointer(path)}): "
+        "nested scoped contexts multiply with every path, and no credential needs that many",
+        code="DOCUMENT_TOO_COMPLEX", limit="max_contexts", path=_pointer(path),
+    )
+
+
+_EXPANDER: Any = None
+
+
+def budgeted_expander() -> Any:
+    """The JSON-LD `Expander` class with the expansion-time part of the budget (`max_contexts`): it counts
+    the distinct active contexts its `expand` is called with. Built on first use (the JSON-LD package
+    imports this module, so this one cannot import it at load time)."""
+    global _EXPANDER
+    if _EXPANDER is not None:
+        return _EXPANDER
+    from .jsonld.expand import Expander
+
+    class BudgetedExpander(Expander):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, limits: DocumentLimits | None = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._limits = limits or _CURRENT.get()
+            self._last_context: Any = None
+            self._contexts: set[int] = set()
+            self._kept: list[Any] = []  # keeps counted contexts alive, so their ids are not reused
+
+        def expand(self, active: Any, active_property: Any, element: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+            if active is not self._last_context:
+                self._last_context = active
+                if id(active) not in self._contexts:
+                    self._contexts.add(id(active))
+                    self._kept.append(active)
+                    if len(self._contexts) > self._limits.max_contexts:
+                        raise _too_many_contexts(self._limits, tuple(path))
+            return super().expand(active, active_property, element, path, *args, **kwargs)
+
+    _EXPANDER = BudgetedExpander
+    return _EXPANDER
 
 
 # Bytes that start or separate JSON values outside strings. Inside strings they may occur too, so the

@@ -163,7 +163,7 @@ def test_limits_are_configurable_per_call_and_per_block() -> None:
     check_document(nested(250), generous)
 
 
-@pytest.mark.parametrize("field", ["max_depth", "max_values", "max_string_length", "max_total_characters", "max_integer_digits"])
+@pytest.mark.parametrize("field", ["max_depth", "max_values", "max_string_length", "max_total_characters", "max_integer_digits", "max_contexts"])
 def test_nonsense_limits_are_refused(field: str) -> None:
     with pytest.raises(ValueError, match=field):
         DocumentLimits(**{field: 0})
@@ -220,3 +220,41 @@ def test_the_byte_estimate_never_undercounts_values(value: Any) -> None:
     for text in (json.dumps(value), json.dumps(value, indent=2), json.dumps(value, separators=(",", ":"))):
         assert estimate_json_values(text.encode()) >= values
     assert CONTEXT  # the benchmark's context is what these credentials use
+
+
+# -- the expansion-time part: distinct contexts ----------------------------------------------------------------
+
+PERSEUS_CONTEXT = "https://w3id.org/perseus/credentials/v1"
+
+
+def scoped_tree(depth: int) -> dict[str, Any]:
+    """Nodes nesting two property-scoped terms of the Perseus context: every path is a new active context."""
+
+    def tree(level: int) -> dict[str, Any]:
+        if level == 0:
+            return {"id": "urn:example:leaf"}
+        return {"unit": tree(level - 1), "quality": tree(level - 1)}
+
+    return {"@context": ["https://www.w3.org/ns/credentials/v2", PERSEUS_CONTEXT], "id": "urn:example:root", "unit": tree(depth)}
+
+
+def test_a_tree_of_scoped_contexts_is_refused_during_expansion() -> None:
+    document = scoped_tree(10)  # 2,047 nodes, 38 KB: within every size limit, but 1,023+ distinct contexts
+    check_document(document)
+    with pytest.raises(DocumentLimitError) as caught:
+        to_rdf(document, DocumentLoader())
+    error = caught.value
+    assert (error.code, error.limit) == ("DOCUMENT_TOO_COMPLEX", "max_contexts")
+    assert error.path.startswith("/unit/") and "256" in error.message
+    with pytest.raises(DocumentLimitError):
+        expand(document, DocumentLoader())
+    # A caller who needs more may allow more.
+    assert len(to_rdf(scoped_tree(5), DocumentLoader(), limits=DocumentLimits(max_contexts=100))) > 0
+    with pytest.raises(DocumentLimitError):
+        to_rdf(scoped_tree(5), DocumentLoader(), limits=DocumentLimits(max_contexts=10))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_worked_example_verifies_within_the_budget(path: Path) -> None:
+    with document_limits(DocumentLimits(max_contexts=32)):
+        to_rdf({k: v for k, v in json.loads(path.read_text()).items() if k != "proof"}, DocumentLoader())

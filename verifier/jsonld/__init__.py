@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..limits import DocumentLimits, check_document
+from ..limits import DocumentLimits, budgeted_expander, check_document
 from ..rdf import Quad
 from .context import ContextLoader, initial_context
 from .expand import Expander, json_pointer
@@ -27,7 +27,7 @@ def expand(
     `document` must first fit `limits` (default: ``limits.current_limits()``), else `DocumentLimitError`.
     """
     check_document(document, limits)
-    return Expander(loader, strict=strict, base=base).expand_document(document, initial_context(base))
+    return budgeted_expander()(loader, strict=strict, base=base, limits=limits).expand_document(document, initial_context(base))
 
 
 def to_rdf(
@@ -47,5 +47,6 @@ def to_rdf(
     """
     check_document(document, limits)
     # Lazy: long arrays of nodes are expanded as the RDF writer reads them (see expand.LazyNodes).
-    expanded = Expander(loader, strict=strict, base=base, lazy=True).expand_document(document, initial_context(base))
+    expander = budgeted_expander()(loader, strict=strict, base=base, lazy=True, limits=limits)
+    expanded = expander.expand_document(document, initial_context(base))
     return expanded_to_quads(expanded, strict=strict, rdf_direction=rdf_direction, deduplicate=deduplicate)
