@@ -43,13 +43,13 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from perseus.verifier.errors import PerseusError, StrictModeError
-from perseus.verifier.limits import DocumentLimits, document_limits, estimate_json_values
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from . import openapi
 from .admission import GuardMiddleware, VerifyGate
+from .verify_pool import VerifyPool, verify_body
 from .issuing import issue_credential, parse_issue_request
 from .problems import PROBLEM_JSON, ServiceError, internal_error_response, problem_body, problem_from_error, problem_response
 from .settings import Settings, TokenGrant, load_settings
@@ -83,6 +83,8 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         try:
             yield
         finally:
+            if app.state.verify_pool is not None:
+                app.state.verify_pool.close()
             state.close()
 
     app = FastAPI(
@@ -131,28 +133,22 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         max_inflight_bytes=settings.verify_max_inflight_bytes,
     )
     app.state.verify_gate = gate
-    verify_limits = DocumentLimits(max_values=settings.verify_max_values, max_depth=settings.verify_max_depth)
+    # Worker processes when configured (`perseus serve` has one by default: see verify_pool.py for why),
+    # else the thread pool.
+    pool = VerifyPool(settings, settings.verify_processes) if settings.verify_processes else None
+    app.state.verify_pool = pool
 
-    async def gated_verify(request: Request, run: Callable[[Any], tuple[int, dict[str, Any]]]) -> Response:
+    async def gated_verify(request: Request, presentation: bool) -> Response:
         declared = request.headers.get("content-length")
         size = int(declared) if declared is not None and declared.isdigit() and int(declared) <= settings.max_body_bytes else settings.max_body_bytes
         async with gate.slot(size):
             body = await _read_body(request, settings.max_body_bytes)
-
-            def parse_and_verify() -> tuple[int, dict[str, Any]]:
-                if estimate_json_values(body) > verify_limits.max_values:
-                    raise ServiceError(
-                        400,
-                        "DOCUMENT_TOO_LARGE",
-                        f"the body holds more than {verify_limits.max_values:,} JSON values, the most this service verifies "
-                        "(PERSEUS_VERIFY_MAX_VALUES)",
-                    )
-                value = _parse_json(body, min(MAX_JSON_DEPTH, verify_limits.max_depth))
-                with document_limits(verify_limits):
-                    return run(value)
-
-            status, out = await blocking(parse_and_verify)
-        return Response(orjson.dumps(out), status_code=status, media_type=JSON)
+            limits = (settings.verify_max_values, settings.verify_max_depth)
+            if pool is not None:
+                status, out, headers, media_type = await pool.verify(bytes(body), presentation, *limits)
+            else:
+                status, out, headers, media_type = await blocking(functools.partial(verify_body, state, body, presentation, *limits))
+        return Response(orjson.dumps(out), status_code=status, media_type=media_type, headers=headers)
 
     # -- issuing ------------------------------------------------------------------------------------------
 
@@ -207,11 +203,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         tags=["verifying"],
     )
     async def verify(request: Request) -> Response:
-        def run(value: Any) -> tuple[int, dict[str, Any]]:
-            document, options = parse_verify_request(value)
-            return verify_credential_request(state, document, options)
-
-        return await gated_verify(request, run)
+        return await gated_verify(request, presentation=False)
 
     @app.post(
         "/presentations/verify",
@@ -221,11 +213,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         tags=["verifying"],
     )
     async def verify_presentation(request: Request) -> Response:
-        def run(value: Any) -> tuple[int, dict[str, Any]]:
-            document, options = parse_verify_request(value, presentation=True)
-            return verify_presentation_request(state, document, options)
-
-        return await gated_verify(request, run)
+        return await gated_verify(request, presentation=True)
 
     # -- status --------------------------------------------------------------------------------------------
 

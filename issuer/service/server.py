@@ -150,6 +150,8 @@ def serve(settings: Settings, *, ssl_certfile: str | None = None, ssl_keyfile: s
     for line in describe_service(settings):
         log.info("%s", line)
     os.environ.update(environment_for_workers(settings))
+    if settings.verify_processes is None:
+        os.environ["PERSEUS_VERIFY_PROCESSES"] = "1"  # verify outside the process that issues (verify_pool.py)
     scheme = "https" if ssl_certfile else "http"
     log.info(
         "Perseus issuer service listening on %s://%s:%d with %d worker(s); status list URLs start with %s/status/",

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     # its slot; up to `verify_queue` more wait at most `verify_queue_timeout` s, and past that the answer
     # is 503 with Retry-After. `verify_max_inflight_bytes` bounds the bodies being verified at once (a
     # verification's memory grows with its body); one body larger than it still runs, alone.
+    # Verifications run in this many worker processes (0: in threads of the service process). Unset, it is
+    # 1 under `perseus serve` and 0 for an app built in-process (tests, embedding); see verify_pool.py.
+    verify_processes: int | None = Field(default=None, ge=0, le=64)
     verify_concurrency: int = Field(default=2, ge=1, le=256)
     verify_queue: int = Field(default=16, ge=0, le=10_000)
     verify_queue_timeout: float = Field(default=10.0, ge=0, le=600)

@@ -19,12 +19,12 @@ import httpx
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from perseus.issuer.service import ServiceState, create_app
+from perseus.issuer.service import ServiceState, create_app, load_settings, open_service
 from perseus.issuer.service import app as app_module
 from perseus.issuer.service.admission import VerifyGate
 from perseus.issuer.service.problems import ServiceError
 from perseus.issuer.service.server import connection_cap, serving_in_thread
-from perseus_service_fixtures import assert_problem, clean_env, example_credential, make_service  # noqa: F401 - fixtures
+from perseus_service_fixtures import AUTH, TOKEN, assert_problem, clean_env, example_credential, make_service  # noqa: F401 - fixtures
 
 PROTOCOLS = ["auto", "h11"]  # auto is httptools (uvicorn[standard] installs it)
 
@@ -368,3 +368,36 @@ def test_a_waiter_that_gives_up_frees_its_place() -> None:
         assert (gate.running, gate.inflight_bytes) == (0, 0)
 
     asyncio.run(scenario())
+
+
+# -- verification in a worker process ----------------------------------------------------------------------
+
+
+def test_verification_in_a_worker_process(tmp_path: Path, clean_env: None) -> None:
+    import os
+    import signal
+
+    # The worker opens the service from its settings, with the configured key store (not the tests' cheap one).
+    settings = load_settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'p.db'}", api_tokens=(TOKEN,), verify_processes=1)
+    pooled = open_service(settings)
+    try:
+        with TestClient(create_app(state=pooled)) as client:
+            assert client.app.state.verify_pool is not None
+            signed = client.post("/credentials/issue", json={"credential": example_credential(pooled.profiles.all()[0].issuer)}, headers=AUTH)
+            assert signed.status_code == 201, signed.text
+            credential = signed.json()["verifiableCredential"]
+            good = client.post("/credentials/verify", json={"verifiableCredential": credential})
+            assert good.status_code == 200 and good.json()["verified"] is True, good.text
+            tampered = client.post("/credentials/verify", json={"verifiableCredential": {**credential, "validFrom": "2024-01-01T00:00:00Z"}})
+            assert tampered.status_code == 400 and tampered.json()["verified"] is False
+            assert_problem(client.post("/credentials/verify", content=b"{not json", headers={"Content-Type": "application/json"}), 400, "PARSING_ERROR")
+            # A worker that dies fails at most one request (503 + Retry-After); the next gets a new worker.
+            pool = client.app.state.verify_pool
+            for pid in list(pool._executor._processes):
+                os.kill(pid, signal.SIGKILL)
+            answers = [client.post("/credentials/verify", json={"verifiableCredential": credential}) for _ in range(2)]
+            assert answers[-1].status_code == 200, answers[-1].text
+            for answer in answers[:-1]:
+                assert answer.status_code == 200 or answer.headers.get("retry-after")
+    finally:
+        pooled.close()
