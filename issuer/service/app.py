@@ -192,7 +192,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
             "description": "Not verified (the result, with verified false), or a request that cannot be read (a problem detail)",
             "content": {JSON: {"schema": openapi.VERIFICATION_RESULT}, PROBLEM_JSON: {"schema": openapi.PROBLEM}},
         },
-        **openapi.responses(413, 415),
+        **openapi.responses(413, 415, 503),
     }
 
     @app.post(

@@ -401,3 +401,24 @@ def test_verification_in_a_worker_process(tmp_path: Path, clean_env: None) -> No
                 assert answer.status_code == 200 or answer.headers.get("retry-after")
     finally:
         pooled.close()
+
+
+# -- settings ------------------------------------------------------------------------------------------------
+
+
+def test_limit_settings_come_from_the_environment_and_are_checked(monkeypatch: pytest.MonkeyPatch, clean_env: None) -> None:
+    from perseus.issuer.service.protocols import ConnectionLimits
+    from perseus.issuer.service.server import server_options
+    from perseus.issuer.service.settings import ConfigError
+
+    monkeypatch.setenv("PERSEUS_HEADER_TIMEOUT", "2.5")
+    monkeypatch.setenv("PERSEUS_VERIFY_CONCURRENCY", "3")
+    monkeypatch.setenv("PERSEUS_MAX_CONNECTIONS", "50")
+    settings = load_settings()
+    assert (settings.header_timeout, settings.verify_concurrency, settings.max_connections) == (2.5, 3, 50)
+    options = server_options(settings, http="h11")
+    assert options["http"].keywords["limits"] == ConnectionLimits(header_timeout=2.5, body_timeout=60.0, max_connections=50)
+    assert options["timeout_keep_alive"] == settings.keep_alive_timeout
+    for name, bad in (("header_timeout", 0), ("verify_concurrency", 0), ("max_connections", -1), ("verify_max_values", 10), ("verify_processes", -1)):
+        with pytest.raises(ConfigError, match=name):
+            load_settings(**{name: bad})
