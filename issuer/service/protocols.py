@@ -15,6 +15,9 @@ not work. These classes keep uvicorn's parsing and flow control (httptools and h
   of a request gets a 408;
 * ``body_timeout``: from the end of the headers to the end of the body; past it the connection is closed
   and the application sees the client disconnect (its answer could not be trusted to arrive anyway);
+* ``max_header_bytes``: the request line and headers together (httptools has no limit of its own and
+  uvicorn keeps them all in memory; h11 gets the same number as its ``max_incomplete_event_size``):
+  past it the answer is 431;
 * ``max_connections``: a connection beyond it is answered 503 and closed at once, so a flood of idle
   connections cannot use up the process's file descriptors; refusals are logged once per ten seconds
   with a count, never one line each.
@@ -46,7 +49,7 @@ log = logging.getLogger("perseus.service")
 _REFUSED_LINGER = 1.0
 _MAX_LINGERING = 64
 _lingering = [0]  # refused connections lingering now, in this process (one event loop per process)
-_REASONS = {400: b"Bad Request", 408: b"Request Timeout", 503: b"Service Unavailable"}
+_REASONS = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large", 503: b"Service Unavailable"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class ConnectionLimits:
     header_timeout: float = 10.0
     body_timeout: float = 60.0
     max_connections: int = 1000
+    max_header_bytes: int = 64 * 1024
 
 
 def problem_bytes(
@@ -120,6 +124,8 @@ class _Guard:
         self._timer = None
         self._phase = "idle"
         self._refused_connection = False
+        self._header_bytes = 0
+        self._headers_too_large = False
 
     def _arm(self, seconds: float) -> None:
         self._disarm()
@@ -168,6 +174,7 @@ class _Guard:
     def _request_started(self) -> None:
         if self._phase != "headers":
             self._phase = "headers"
+            self._header_bytes = 0
             self._arm(self.limits.header_timeout)
 
     def _headers_done(self) -> None:
@@ -202,6 +209,13 @@ class _Guard:
         self.transport.close()
 
     def _problem_400(self) -> bytes:
+        if self._headers_too_large:
+            return problem_bytes(
+                431,
+                "REQUEST_HEADERS_TOO_LARGE",
+                f"the request line and headers are larger than {self.limits.max_header_bytes} bytes, the most this service reads",
+                default_headers=self.server_state.default_headers,
+            )
         return problem_bytes(
             400,
             "MALFORMED_HTTP_REQUEST",
@@ -233,6 +247,21 @@ class GuardedHttpToolsProtocol(_Guard, HttpToolsProtocol):
     def on_message_begin(self) -> None:
         self._request_started()
         super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count_header_bytes(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_header_bytes(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def _count_header_bytes(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > self.limits.max_header_bytes:
+            self._headers_too_large = True
+            # httptools turns an exception in a callback into a parser error: send_400_response answers 431.
+            raise ValueError("request headers too large")
 
     def on_headers_complete(self) -> None:
         self._headers_done()

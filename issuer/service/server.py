@@ -83,8 +83,13 @@ def server_options(settings: Settings, *, http: str = "auto") -> dict[str, Any]:
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,
         max_connections=connection_cap(settings.max_connections),
+        max_header_bytes=settings.max_header_bytes,
     )
-    return {"http": protocol_factory(limits, http=http), "timeout_keep_alive": settings.keep_alive_timeout}
+    return {
+        "http": protocol_factory(limits, http=http),
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+    }
 
 
 @contextmanager

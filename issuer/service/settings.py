@@ -130,6 +130,7 @@ class Settings(BaseSettings):
     keep_alive_timeout: int = Field(default=5, ge=1, le=600)
     max_connections: int = Field(default=1000, ge=1, le=1_000_000)
     max_requests: int = Field(default=256, ge=1, le=100_000)
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)  # request line + headers (431 past it)
     # Python's thread switch interval in the service process (seconds; Python's default is 0.005). While
     # verifications run in threads, each time the event loop gives up the interpreter lock (every socket
     # or database call) it waits up to this long to get it back: 5 ms turned a 30 ms issue into seconds.
