@@ -88,10 +88,12 @@ def rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def running_service(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def running_service(data_dir: Path, verify_processes: int | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PERSEUS_")}
     env.update(PERSEUS_API_TOKENS=TOKEN, PERSEUS_KEY_PASSPHRASE=PASSPHRASE)
+    if verify_processes is not None:
+        env["PERSEUS_VERIFY_PROCESSES"] = str(verify_processes)
     command = [sys.executable, "-m", "perseus.issuer.service", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
                "--no-access-log", "--log-level", "warning"]
     log_file = open(data_dir.parent / "service.log", "wb")  # noqa: SIM115 - closed below
@@ -315,10 +317,12 @@ async def connection_flood(port: int, count: int, payload: bytes, wait: float, l
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the verify flood (max 120)")
+    parser.add_argument("--verify-processes", type=int, choices=range(0, 9), metavar="N",
+                        help="PERSEUS_VERIFY_PROCESSES for the service (default: its own, 1; 0 verifies in threads, for comparison)")
     parser.add_argument("--issue-rate", type=float, default=10.0, help="issues a second during the baseline and the flood")
     parser.add_argument("--readings", type=int, default=80_000, help="readings in the verify credential (80,000: ~8 MB)")
-    parser.add_argument("--partial", type=int, default=3000, help="partial-header connections (max 20,000)")
-    parser.add_argument("--idle", type=int, default=20_000, help="idle connections at most (bounded by the descriptor limit)")
+    parser.add_argument("--partial", type=int, default=3000, help="partial-header connections (max 20,000; 0 skips)")
+    parser.add_argument("--idle", type=int, default=20_000, help="idle connections at most (bounded by the descriptor limit; 0 skips)")
     args = parser.parse_args()
     seconds = min(max(args.seconds, 1.0), 120.0)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -326,30 +330,32 @@ def main() -> int:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # for this client only; the server keeps its own
         soft = hard
     budget = (soft if soft != resource.RLIM_INFINITY else 100_000) - 200
-    partial = max(1, min(args.partial, 20_000, budget))
-    idle = max(1, min(args.idle, 20_000, budget))
+    partial = max(0, min(args.partial, 20_000, budget))  # 0 skips the phase
+    idle = max(0, min(args.idle, 20_000, budget))
     print(f"bench_flood: {os.cpu_count()} CPUs, load average {load_average()}, Python {sys.version.split()[0]}")
     print(f"building the verify body ({args.readings} readings) ...", flush=True)
     body = max_size_verify_body(args.readings)
     print(f"  {len(body) / 1e6:.1f} MB")
     with tempfile.TemporaryDirectory(prefix="perseus-flood-") as tmp:
         data_dir = Path(tmp) / "data"
-        with running_service(data_dir) as (url, process):
+        with running_service(data_dir, args.verify_processes) as (url, process):
             port = int(url.rsplit(":", 1)[1])
             with urllib.request.urlopen(url + "/issuers", timeout=10) as answer:
                 did = json.load(answer)["issuers"][0]["issuer"]
             make_issue = issue_request_factory(did)
             print(f"service {url} (pid {process.pid}), RSS at start {rss_mb(process.pid):.0f} MB")
             print("1. baseline")
-            rate = min(max(args.issue_rate, 1.0), 100.0)
+            rate = min(max(args.issue_rate, 0.5), 100.0)
             asyncio.run(baseline(port, make_issue, rate))
             print(f"2. verify flood: 16 clients x {len(body) / 1e6:.1f} MB for {seconds:.0f} s, issuing at {rate:g}/s, /healthz at 10/s")
             asyncio.run(verify_flood(port, process.pid, make_issue, body, seconds, rate))
-            print("3. partial-header flood")
-            half = b"POST /credentials/issue HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"
-            asyncio.run(connection_flood(port, partial, half, 60.0, "partial headers"))
-            print("4. idle-connection flood")
-            asyncio.run(connection_flood(port, idle, b"", 60.0, "idle"))
+            if partial:
+                print("3. partial-header flood")
+                half = b"POST /credentials/issue HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"
+                asyncio.run(connection_flood(port, partial, half, 60.0, "partial headers"))
+            if idle:
+                print("4. idle-connection flood")
+                asyncio.run(connection_flood(port, idle, b"", 60.0, "idle"))
             print(f"service RSS at the end {rss_mb(process.pid):.0f} MB; its log's last lines:")
         for line in (Path(tmp) / "service.log").read_text(errors="replace").splitlines()[-8:]:
             print("   ", line[:200])
