@@ -23,7 +23,9 @@ Why the handlers look the way they do: bodies are read and parsed here (size lim
 a nesting limit), never through pydantic models, because on the issue hot path model validation
 would cost more than the rest of the HTTP handling. The blocking work — strict JSON-LD, RDFC,
 signing, the database — runs in a bounded thread pool, so the event loop keeps accepting requests
-and health checks while a large credential is canonicalized.
+and health checks while a large credential is canonicalized. Verification, open to anyone, has its own
+gate (``admission.VerifyGate``: 503 with Retry-After past it) and, under ``perseus serve``, its own
+worker process (``verify_pool.py``); its body is read, size-checked and parsed inside that gate.
 """
 
 from __future__ import annotations
