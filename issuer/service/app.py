@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.verify_pool is not None and not await app.state.verify_pool.start():
+            app.state.verify_pool = None  # could not start: verify in threads (logged)
         try:
             yield
         finally:
@@ -137,8 +139,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     app.state.verify_gate = gate
     # Worker processes when configured (`perseus serve` has one by default: see verify_pool.py for why),
     # else the thread pool.
-    pool = VerifyPool(settings, settings.verify_processes) if settings.verify_processes else None
-    app.state.verify_pool = pool
+    app.state.verify_pool = VerifyPool(settings, settings.verify_processes) if settings.verify_processes else None
 
     async def gated_verify(request: Request, presentation: bool) -> Response:
         declared = request.headers.get("content-length")
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         async with gate.slot(size):
             body = await _read_body(request, settings.max_body_bytes)
             limits = (settings.verify_max_values, settings.verify_max_depth)
+            pool = app.state.verify_pool
             if pool is not None:
                 status, out, headers, media_type = await pool.verify(bytes(body), presentation, *limits)
             else:

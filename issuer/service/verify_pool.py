@@ -101,6 +101,10 @@ def _internal(error: BaseException) -> tuple[int, dict[str, Any], dict[str, str]
     return 500, problem_body(500, "INTERNAL_ERROR", detail), {}, PROBLEM_JSON
 
 
+def _ready() -> bool:
+    return _STATE is not None
+
+
 def _verify_in_worker(body: bytes, presentation: bool, max_values: int, max_depth: int) -> tuple[int, dict[str, Any], dict[str, str], str]:
     return verify_body(_STATE, body, presentation, max_values, max_depth)
 
@@ -123,6 +127,18 @@ class VerifyPool:
                 initargs=(self.settings,),
             )
         return self._executor
+
+    async def start(self, timeout: float = 120.0) -> bool:
+        """Start the workers and wait until they have opened the service (imports, storage, keys: seconds on
+        a busy machine), so the first verification does not pay for it; False if they could not."""
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(asyncio.gather(*(loop.run_in_executor(self._pool(), _ready) for _ in range(self.processes))), timeout)
+            return True
+        except Exception as error:  # noqa: BLE001 - reported, and the service verifies in threads instead
+            log.error("the verification worker process could not start (%s: %s); verifying in threads instead", type(error).__name__, error)
+            self.close()
+            return False
 
     async def verify(self, body: bytes, presentation: bool, max_values: int, max_depth: int) -> tuple[int, dict[str, Any], dict[str, str], str]:
         loop = asyncio.get_running_loop()
