@@ -119,7 +119,9 @@ class Settings(BaseSettings):
     verify_queue: int = Field(default=16, ge=0, le=10_000)
     verify_queue_timeout: float = Field(default=10.0, ge=0, le=600)
     verify_max_inflight_bytes: int = Field(default=12 * 1024 * 1024, ge=1024)
-    verify_max_values: int = Field(default=1_000_000, ge=1000)  # JSON values in one document (verifier.limits)
+    # JSON values in one verified document (verifier.limits): a year of half-hourly readings is ~110,000, a
+    # 10 MiB body of readings ~500,000; a verification holds ~0.7 KB per value at its peak.
+    verify_max_values: int = Field(default=600_000, ge=1000)
     verify_max_depth: int = Field(default=100, ge=8, le=500)
     # HTTP server: a request's headers must arrive within `header_timeout` s of its first byte (or of the
     # connection), its body within `body_timeout` s of its headers; an idle keep-alive connection is

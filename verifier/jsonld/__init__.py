@@ -13,7 +13,7 @@ from typing import Any
 from ..limits import DocumentLimits, budgeted_expander, check_document
 from ..rdf import Quad
 from .context import ContextLoader, initial_context
-from .expand import Expander, json_pointer
+from .expand import json_pointer
 from .quads import expanded_to_quads
 
 __all__ = ["ContextLoader", "expand", "to_rdf", "json_pointer"]
