@@ -30,6 +30,7 @@ worker process (``verify_pool.py``); its body is read, size-checked and parsed i
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -82,11 +83,20 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if app.state.verify_pool is not None and not await app.state.verify_pool.start():
-            app.state.verify_pool = None  # could not start: verify in threads (logged)
+        warming = None
+        if app.state.verify_pool is not None:
+            # Start the verification worker in the background (imports, storage, keys: seconds on a busy
+            # machine) without delaying start-up; a verification that comes first waits for it.
+            async def warm(pool: VerifyPool) -> None:
+                if not await pool.start():
+                    app.state.verify_pool = None  # could not start: verify in threads (logged)
+
+            warming = asyncio.ensure_future(warm(app.state.verify_pool))
         try:
             yield
         finally:
+            if warming is not None:
+                warming.cancel()
             if app.state.verify_pool is not None:
                 app.state.verify_pool.close()
             state.close()
