@@ -23,14 +23,18 @@ Why the handlers look the way they do: bodies are read and parsed here (size lim
 a nesting limit), never through pydantic models, because on the issue hot path model validation
 would cost more than the rest of the HTTP handling. The blocking work — strict JSON-LD, RDFC,
 signing, the database — runs in a bounded thread pool, so the event loop keeps accepting requests
-and health checks while a large credential is canonicalized.
+and health checks while a large credential is canonicalized. Verification, open to anyone, has its own
+gate (``admission.VerifyGate``: 503 with Retry-After past it) and, under ``perseus serve``, its own
+worker process (``verify_pool.py``); its body is read, size-checked and parsed inside that gate.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -47,6 +51,8 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from . import openapi
+from .admission import GuardMiddleware, VerifyGate
+from .verify_pool import VerifyPool, verify_body
 from .issuing import issue_credential, parse_issue_request
 from .problems import PROBLEM_JSON, ServiceError, internal_error_response, problem_body, problem_from_error, problem_response
 from .settings import Settings, TokenGrant, load_settings
@@ -77,9 +83,22 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warming = None
+        if app.state.verify_pool is not None:
+            # Start the verification worker in the background (imports, storage, keys: seconds on a busy
+            # machine) without delaying start-up; a verification that comes first waits for it.
+            async def warm(pool: VerifyPool) -> None:
+                if not await pool.start():
+                    app.state.verify_pool = None  # could not start: verify in threads (logged)
+
+            warming = asyncio.ensure_future(warm(app.state.verify_pool))
         try:
             yield
         finally:
+            if warming is not None:
+                warming.cancel()
+            if app.state.verify_pool is not None:
+                app.state.verify_pool.close()
             state.close()
 
     app = FastAPI(
@@ -117,6 +136,33 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         return await _read_json(request, settings.max_body_bytes)
 
     _install_error_handlers(app)
+    app.add_middleware(GuardMiddleware, max_requests=settings.max_requests)
+
+    # Verification is open to anyone and costs up to seconds and hundreds of MB: it has its own gate,
+    # and its body is read, bounded and parsed inside it (see admission.py).
+    gate = VerifyGate(
+        concurrency=settings.verify_concurrency,
+        queue=settings.verify_queue,
+        queue_timeout=settings.verify_queue_timeout,
+        max_inflight_bytes=settings.verify_max_inflight_bytes,
+    )
+    app.state.verify_gate = gate
+    # Worker processes when configured (`perseus serve` has one by default: see verify_pool.py for why),
+    # else the thread pool.
+    app.state.verify_pool = VerifyPool(settings, settings.verify_processes) if settings.verify_processes else None
+
+    async def gated_verify(request: Request, presentation: bool) -> Response:
+        declared = request.headers.get("content-length")
+        size = int(declared) if declared is not None and declared.isdigit() and int(declared) <= settings.max_body_bytes else settings.max_body_bytes
+        async with gate.slot(size):
+            body = await _read_body(request, settings.max_body_bytes)
+            limits = (settings.verify_max_values, settings.verify_max_depth)
+            pool = app.state.verify_pool
+            if pool is not None:
+                status, out, headers, media_type = await pool.verify(bytes(body), presentation, *limits)
+            else:
+                status, out, headers, media_type = await blocking(functools.partial(verify_body, state, body, presentation, *limits))
+        return Response(orjson.dumps(out), status_code=status, media_type=media_type, headers=headers)
 
     # -- issuing ------------------------------------------------------------------------------------------
 
@@ -160,7 +206,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
             "description": "Not verified (the result, with verified false), or a request that cannot be read (a problem detail)",
             "content": {JSON: {"schema": openapi.VERIFICATION_RESULT}, PROBLEM_JSON: {"schema": openapi.PROBLEM}},
         },
-        **openapi.responses(413, 415),
+        **openapi.responses(413, 415, 503),
     }
 
     @app.post(
@@ -171,9 +217,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         tags=["verifying"],
     )
     async def verify(request: Request) -> Response:
-        document, options = parse_verify_request((await read_json(request))[0])
-        status, body = await blocking(functools.partial(verify_credential_request, state, document, options))
-        return Response(orjson.dumps(body), status_code=status, media_type=JSON)
+        return await gated_verify(request, presentation=False)
 
     @app.post(
         "/presentations/verify",
@@ -183,9 +227,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         tags=["verifying"],
     )
     async def verify_presentation(request: Request) -> Response:
-        document, options = parse_verify_request((await read_json(request))[0], presentation=True)
-        status, body = await blocking(functools.partial(verify_presentation_request, state, document, options))
-        return Response(orjson.dumps(body), status_code=status, media_type=JSON)
+        return await gated_verify(request, presentation=True)
 
     # -- status --------------------------------------------------------------------------------------------
 
@@ -290,7 +332,9 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
 
 def app_from_environment() -> FastAPI:
     """The app for ``uvicorn --factory``: each worker process builds its settings from the environment."""
-    return create_app(load_settings())
+    settings = load_settings()
+    sys.setswitchinterval(settings.switch_interval)  # this process serves requests: see Settings.switch_interval
+    return create_app(settings)
 
 
 # -- request bodies ------------------------------------------------------------------------------------------
@@ -299,6 +343,13 @@ def app_from_environment() -> FastAPI:
 async def _read_json(request: Request, limit: int) -> tuple[Any, int]:
     """The body parsed as JSON, and its size in bytes, refusing non-JSON media types (415), large bodies (413, before reading
     them when Content-Length says so) and nesting deeper than `MAX_JSON_DEPTH` (400)."""
+    body = await _read_body(request, limit)
+    return _parse_json(body, MAX_JSON_DEPTH), len(body)
+
+
+async def _read_body(request: Request, limit: int) -> bytearray:
+    """The body's bytes, refusing non-JSON media types (415) and bodies over `limit` (413, before reading them when
+    Content-Length says so)."""
     content_type = request.headers.get("content-type")
     if content_type:
         main = content_type.split(";", 1)[0].strip().lower()
@@ -312,15 +363,20 @@ async def _read_json(request: Request, limit: int) -> tuple[Any, int]:
         body += chunk
         if len(body) > limit:
             raise ServiceError(413, "REQUEST_TOO_LARGE", f"the body is larger than {limit} bytes, the most this service accepts (PERSEUS_MAX_BODY_BYTES)")
+    return body
+
+
+def _parse_json(body: bytes | bytearray, max_depth: int) -> Any:
+    """`body` parsed as JSON, refusing an empty body and nesting deeper than `max_depth` (400)."""
     if not body.strip():
         raise ServiceError(400, "PARSING_ERROR", "the request body is empty; send a JSON object")
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ServiceError(400, "PARSING_ERROR", f"the body is not valid JSON: {exc}") from None
-    if not _depth_within(value, MAX_JSON_DEPTH):
-        raise ServiceError(400, "PARSING_ERROR", f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep; no credential is")
-    return value, len(body)
+    if not _depth_within(value, max_depth):
+        raise ServiceError(400, "PARSING_ERROR", f"the JSON is nested more than {max_depth} levels deep; no credential is")
+    return value
 
 
 def _depth_within(value: Any, limit: int) -> bool:
@@ -355,6 +411,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             body = problem_body(400, error.code, error.message)
             body.update(term=error.term, path=error.path)
             return Response(orjson.dumps(body), status_code=400, media_type=PROBLEM_JSON)
+        if isinstance(error, ServiceError) and error.http_status == 503:
+            # A deliberate refusal (the verification gate is full): its own sentence and Retry-After,
+            # not the generic "database busy" answer problem_from_error gives other 503s.
+            return problem_response(503, error.code, error.message, headers=error.headers)
         return problem_from_error(error)
 
     @app.exception_handler(StarletteHTTPException)

@@ -20,10 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .protocols import ConnectionLimits, protocol_factory
 from .settings import ConfigError, Settings, environment_for_workers
 from .state import open_service
 
-__all__ = ["configure_logging", "describe_service", "free_port", "log_config", "serve", "serving_in_thread"]
+__all__ = ["configure_logging", "describe_service", "free_port", "log_config", "serve", "serving_in_thread", "server_options"]
 
 log = logging.getLogger("perseus.service")
 APP_FACTORY = "perseus.issuer.service.app:app_from_environment"
@@ -53,16 +54,59 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+# File descriptors kept free beyond the connection cap: the database, its journal, logs, the listening socket.
+_SPARE_DESCRIPTORS = 64
+
+
+def connection_cap(wanted: int) -> int:
+    """`wanted`, lowered if need be so that that many connections fit in this process's file descriptor limit
+    (each connection is one descriptor; running out would make new connections fail, unlogged)."""
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not on POSIX
+        return wanted
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    allowed = max(1, soft - _SPARE_DESCRIPTORS)
+    if wanted > allowed:
+        log.warning("max_connections lowered from %d to %d: the file descriptor limit (ulimit -n) is %d", wanted, allowed, soft)
+    return min(wanted, allowed)
+
+
+def server_options(settings: Settings, *, http: str = "auto") -> dict[str, Any]:
+    """uvicorn options for the service's server-level limits: the guarded HTTP protocol (header and body
+    read timeouts, the connection cap, problem+json for errors found before the app runs, see
+    ``protocols.py``) and the keep-alive timeout. `http` is "auto" (httptools when installed) or "h11"."""
+    limits = ConnectionLimits(
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        max_connections=connection_cap(settings.max_connections),
+        max_header_bytes=settings.max_header_bytes,
+    )
+    return {
+        "http": protocol_factory(limits, http=http),
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+    }
+
+
 @contextmanager
-def serving_in_thread(app: Any, *, host: str = "127.0.0.1", port: int | None = None, start_timeout: float = 20.0) -> Iterator[str]:
+def serving_in_thread(
+    app: Any, *, host: str = "127.0.0.1", port: int | None = None, start_timeout: float = 20.0, http: str = "auto"
+) -> Iterator[str]:
     """Run ``app`` under a real uvicorn in a daemon thread (the demo, tests); yields its base URL.
 
-    Stops the server on exit, waiting at most 10 s, so a caller can never hang on it.
+    The server has the limits of the app's settings (`server_options`). Stops the server on exit, waiting
+    at most 10 s, so a caller can never hang on it.
     """
     import uvicorn
 
     port = port or free_port(host)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on"))
+    service = getattr(getattr(app, "state", None), "service", None)
+    options = server_options(service.settings, http=http) if service is not None else {}
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", **options))
     thread = threading.Thread(target=server.run, name=f"perseus-service-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout
@@ -111,6 +155,8 @@ def serve(settings: Settings, *, ssl_certfile: str | None = None, ssl_keyfile: s
     for line in describe_service(settings):
         log.info("%s", line)
     os.environ.update(environment_for_workers(settings))
+    if settings.verify_processes is None:
+        os.environ["PERSEUS_VERIFY_PROCESSES"] = "1"  # verify outside the process that issues (verify_pool.py)
     scheme = "https" if ssl_certfile else "http"
     log.info(
         "Perseus issuer service listening on %s://%s:%d with %d worker(s); status list URLs start with %s/status/",
@@ -132,4 +178,5 @@ def serve(settings: Settings, *, ssl_certfile: str | None = None, ssl_keyfile: s
         access_log=settings.access_log,
         timeout_graceful_shutdown=5,
         server_header=False,
+        **server_options(settings),
     )

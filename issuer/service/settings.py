@@ -134,6 +134,36 @@ class Settings(BaseSettings):
     inline_max_bytes: int = Field(default=64 * 1024, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = True
+    # -- resource limits (anonymous verify must not starve issuing; slow or idle clients must not hold
+    # connections). Verifications run at most `verify_concurrency` at once, each parsing its body inside
+    # its slot; up to `verify_queue` more wait at most `verify_queue_timeout` s, and past that the answer
+    # is 503 with Retry-After. `verify_max_inflight_bytes` bounds the bodies being verified at once (a
+    # verification's memory grows with its body); one body larger than it still runs, alone.
+    # Verifications run in this many worker processes (0: in threads of the service process). Unset, it is
+    # 1 under `perseus serve` and 0 for an app built in-process (tests, embedding); see verify_pool.py.
+    verify_processes: int | None = Field(default=None, ge=0, le=64)
+    verify_concurrency: int = Field(default=2, ge=1, le=256)
+    verify_queue: int = Field(default=16, ge=0, le=10_000)
+    verify_queue_timeout: float = Field(default=10.0, ge=0, le=600)
+    verify_max_inflight_bytes: int = Field(default=12 * 1024 * 1024, ge=1024)
+    # JSON values in one verified document (verifier.limits): a year of half-hourly readings is ~110,000, a
+    # 10 MiB body of readings ~500,000; a verification holds ~0.7 KB per value at its peak.
+    verify_max_values: int = Field(default=600_000, ge=1000)
+    verify_max_depth: int = Field(default=100, ge=8, le=500)
+    # HTTP server: a request's headers must arrive within `header_timeout` s of its first byte (or of the
+    # connection), its body within `body_timeout` s of its headers; an idle keep-alive connection is
+    # closed after `keep_alive_timeout` s; at most `max_connections` are open (more are answered 503 and
+    # closed) and `max_requests` are handled at once (more get 503).
+    header_timeout: float = Field(default=10.0, gt=0, le=600)
+    body_timeout: float = Field(default=60.0, gt=0, le=3600)
+    keep_alive_timeout: int = Field(default=5, ge=1, le=600)
+    max_connections: int = Field(default=1000, ge=1, le=1_000_000)
+    max_requests: int = Field(default=256, ge=1, le=100_000)
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)  # request line + headers (431 past it)
+    # Python's thread switch interval in the service process (seconds; Python's default is 0.005). While
+    # verifications run in threads, each time the event loop gives up the interpreter lock (every socket
+    # or database call) it waits up to this long to get it back: 5 ms turned a 30 ms issue into seconds.
+    switch_interval: float = Field(default=0.0005, gt=0, le=0.1)
 
     @field_validator("api_tokens", "status_fetch_allowed_hosts", mode="before")
     @classmethod

@@ -100,10 +100,22 @@ class Expander:
     """One expansion run: holds the loader, the strictness and the document's base IRI."""
 
     def __init__(
-        self, loader: ContextLoader, *, strict: bool = True, base: str | None = None, lazy: bool = False, plain: bool | None = None
+        self,
+        loader: ContextLoader,
+        *,
+        strict: bool = True,
+        base: str | None = None,
+        lazy: bool = False,
+        plain: bool | None = None,
+        max_contexts: int | None = None,
     ) -> None:
         self.loader = loader
         self.strict = strict
+        # `max_contexts`: the work budget of expansion itself (verifier/limits.py). Nested scoped contexts can
+        # multiply active contexts with every path (a 156 KB tree made 8,191 of them); count the distinct ones.
+        self.max_contexts = max_contexts
+        self._last_context: ActiveContext | None = None
+        self._contexts: dict[int, ActiveContext] = {}  # kept alive so that their ids are not reused
         # `plain` (on with strict unless asked otherwise): refuse JSON that is not in the contexts' plain
         # compacted form (see `_plain_key_problem`), because the verifier's checks read JSON by term name.
         self.plain = strict if plain is None else plain
@@ -156,6 +168,8 @@ class Expander:
     ) -> Any:
         if element is None:
             return None
+        if active is not self._last_context and self.max_contexts is not None:
+            self._count_context(active, path)
         if isinstance(element, list):
             definition = active.terms.get(active_property) if active_property is not None else None
             inside_list = inside_list or (definition is not None and "@list" in definition.container)
@@ -182,6 +196,15 @@ class Expander:
                 return None
             return self.expand_value(active, active_property, element, path)
         return self._expand_map(active, active_property, element, path, inside_list, inside_index, type_scoped)
+
+    def _count_context(self, active: ActiveContext, path: Path) -> None:
+        self._last_context = active
+        if id(active) not in self._contexts:
+            self._contexts[id(active)] = active
+            if self.max_contexts is not None and len(self._contexts) > self.max_contexts:
+                from ..limits import DocumentLimits, too_many_contexts
+
+                raise too_many_contexts(DocumentLimits(max_contexts=self.max_contexts), path)
 
     def _expand_map(
         self,
