@@ -40,6 +40,7 @@ from ..keys import PublicKey, SecretKey
 from ..multibase import P256_PUB, MultibaseError, add_multicodec_prefix, decode_base64url, encode_base64url, split_multicodec_prefix
 from ..rdfc import canonicalize, label_replacement_canonicalize
 from ..selective_disclosure import (
+    Group,
     canonicalize_and_group,
     compress_label_map,
     decompress_label_map,
@@ -66,7 +67,12 @@ __all__ = [
     "BaseProofValue",
     "DerivedProofValue",
     "create_base_proof",
+    "create_disclosure_data",
+    "create_verify_data",
+    "default_mandatory_pointers",
     "derive",
+    "derive_credential",
+    "is_derived_proof",
     "parse_base_proof_value",
     "parse_derived_proof_value",
     "serialize_base_proof_value",
@@ -326,15 +332,41 @@ def derive(
     With `issuer_key` the base proof is checked first (`verify_base_proof`), and a base proof that does
     not verify is refused: deriving from it would only produce a disclosure that fails later.
     """
-    selective = _check_pointers(selective_pointers, "selectivePointers")
     base_proof = _find_base_proof(document, proof_id)
     if issuer_key is not None:
         try:
-            parsed = verify_base_proof(document, base_proof, issuer_key, loader)
+            verify_base_proof(document, base_proof, issuer_key, loader)
         except ProofError as exc:
             raise _generation_error(f"the credential's base proof does not verify, so nothing can be derived from it: {exc.message}") from None
-    else:
-        parsed = parse_base_proof_value(base_proof.get("proofValue"))
+    data = create_disclosure_data(document, base_proof, selective_pointers, loader)
+    derived = DerivedProofValue(data.base_signature, data.public_key, data.signatures, data.label_map, data.mandatory_indexes)
+    new_proof = {k: v for k, v in base_proof.items() if k != "@context"}
+    new_proof["proofValue"] = serialize_derived_proof_value(derived)
+    reveal = data.reveal_document
+    reveal["proof"] = new_proof
+    return reveal
+
+
+@dataclass
+class DisclosureData:
+    """createDisclosureData's result, plus the grouping it came from (the W3C vectors publish both)."""
+
+    base_signature: bytes
+    public_key: bytes
+    signatures: list[bytes]
+    label_map: dict[str, str]
+    mandatory_indexes: list[int]
+    reveal_document: dict[str, Any]
+    groups: dict[str, Group]
+    selected_signature_indexes: list[int]  # positions, among the base proof's signatures, of those kept
+
+
+def create_disclosure_data(
+    document: dict[str, Any], base_proof: dict[str, Any], selective_pointers: Sequence[str], loader: ContextLoader
+) -> DisclosureData:
+    """createDisclosureData: what a derived proof reveals, from the base proof and the selective pointers."""
+    selective = _check_pointers(selective_pointers, "selectivePointers")
+    parsed = parse_base_proof_value(base_proof.get("proofValue"))
     combined = parsed.mandatory_pointers + selective
     if not combined:
         raise _generation_error("nothing is selected for disclosure: give at least one selective pointer (the base proof has no mandatory pointers)")
@@ -355,17 +387,22 @@ def derive(
             f"the base proof has {len(parsed.signatures)} signatures but the credential has {len(non_mandatory_positions)} "
             "non-mandatory statements: the credential or its base proof was altered"
         )
-    signatures = [sig for sig, index in zip(parsed.signatures, non_mandatory_positions) if index in selected.matching]
+    kept = [i for i, index in enumerate(non_mandatory_positions) if index in selected.matching]
     reveal = select_json_ld(unsecured, combined)
     assert reveal is not None  # combined is not empty
     # The labels the verifier's canonicalization of the disclosed document will produce, mapped to the signed ones.
     canonical_ids = canonicalize(combined_group.deskolemized_quads).issued
     label_map = {canonical: grouped.label_map[name] for name, canonical in canonical_ids.items()}
-    derived = DerivedProofValue(parsed.base_signature, parsed.public_key, signatures, label_map, mandatory_indexes)
-    new_proof = {k: v for k, v in base_proof.items() if k != "@context"}
-    new_proof["proofValue"] = serialize_derived_proof_value(derived)
-    reveal["proof"] = new_proof
-    return reveal
+    return DisclosureData(
+        parsed.base_signature,
+        parsed.public_key,
+        [parsed.signatures[i] for i in kept],
+        label_map,
+        mandatory_indexes,
+        reveal,
+        grouped.groups,
+        kept,
+    )
 
 
 def _find_base_proof(document: dict[str, Any], proof_id: str | None) -> dict[str, Any]:
@@ -386,12 +423,25 @@ def _find_base_proof(document: dict[str, Any], proof_id: str | None) -> dict[str
 # -- verifier -------------------------------------------------------------------------------------------------------
 
 
-def verify_derived_proof(document: dict[str, Any], proof: dict[str, Any], issuer_key: PublicKey, loader: ContextLoader) -> None:
-    """Verify Derived Proof (ecdsa-sd-2023); returns when it verifies, raises ProofError saying why not.
+@dataclass
+class VerifyData:
+    """createVerifyData's result: what the signatures of a derived proof are checked against."""
 
-    `document` is the disclosed document (its proof is ignored), `issuer_key` the key of the proof's
-    verification method. A base proof is refused: it is meant for the holder, not for verifiers.
-    """
+    base_signature: bytes
+    proof_hash: bytes
+    public_key: bytes
+    signatures: list[bytes]
+    mandatory: list[str]
+    non_mandatory: list[str]
+    nquads: list[str]  # every disclosed statement, canonical with the signed labels
+
+    @property
+    def mandatory_hash(self) -> bytes:
+        return _mandatory_hash(self.mandatory)
+
+
+def create_verify_data(document: dict[str, Any], proof: dict[str, Any], loader: ContextLoader) -> VerifyData:
+    """createVerifyData: the disclosed statements, relabelled as signed and split into mandatory and not."""
     parsed = parse_derived_proof_value(proof.get("proofValue"))
     unsecured = _unsecured(document)
     quads = to_deskolemized_quads(unsecured, loader)  # plain strict JSON-LD → RDF (no skolem IRIs in it)
@@ -405,7 +455,17 @@ def verify_derived_proof(document: dict[str, Any], proof: dict[str, Any], issuer
     wanted = set(indexes)
     mandatory = [line for i, line in enumerate(nquads) if i in wanted]
     non_mandatory = [line for i, line in enumerate(nquads) if i not in wanted]
-    _check_signatures(issuer_key, parsed.base_signature, _proof_hash(unsecured, proof, loader), parsed.public_key, mandatory, non_mandatory, parsed.signatures)
+    return VerifyData(parsed.base_signature, _proof_hash(unsecured, proof, loader), parsed.public_key, parsed.signatures, mandatory, non_mandatory, nquads)
+
+
+def verify_derived_proof(document: dict[str, Any], proof: dict[str, Any], issuer_key: PublicKey, loader: ContextLoader) -> None:
+    """Verify Derived Proof (ecdsa-sd-2023); returns when it verifies, raises ProofError saying why not.
+
+    `document` is the disclosed document (its proof is ignored), `issuer_key` the key of the proof's
+    verification method. A base proof is refused: it is meant for the holder, not for verifiers.
+    """
+    data = create_verify_data(document, proof, loader)
+    _check_signatures(issuer_key, data.base_signature, data.proof_hash, data.public_key, data.mandatory, data.non_mandatory, data.signatures)
 
 
 def _check_signatures(
@@ -436,3 +496,58 @@ def _check_signatures(
                 f"disclosed statement {index + 1} of {len(non_mandatory)} does not match its signature ({shown.strip()}): "
                 "a disclosed value was changed, or the signatures were reordered"
             )
+
+
+# -- helpers for callers (CLI, verifier report, library) ----------------------------------------------------------
+
+# The claims that say who issued a credential and when and whether it holds: a holder who could withhold
+# them could hide that a credential expired or was revoked, so `default_mandatory_pointers` makes those a
+# document has mandatory (the issuer's own pointers are added to these).
+ENVELOPE_POINTERS = ("/id", "/issuer", "/validFrom", "/validUntil", "/credentialStatus", "/credentialSchema")
+
+
+def default_mandatory_pointers(document: dict[str, Any], extra: Sequence[str] = ()) -> list[str]:
+    """The envelope pointers `document` has (see `ENVELOPE_POINTERS`), then `extra`, without repeats."""
+    pointers = [p for p in ENVELOPE_POINTERS if isinstance(document, dict) and p[1:] in document]
+    return list(dict.fromkeys([*pointers, *extra]))
+
+
+def is_derived_proof(proof: Any) -> bool:
+    """Whether `proof` is an ecdsa-sd-2023 derived proof (its proofValue starts with the header d9 5d 01)."""
+    return (
+        isinstance(proof, dict)
+        and proof.get("cryptosuite") == NAME
+        and isinstance(proof.get("proofValue"), str)
+        and proof["proofValue"].startswith(encode_base64url(DERIVED_HEADER))
+    )
+
+
+def derive_credential(
+    document: Any,
+    reveal: Sequence[str],
+    *,
+    loader: Any = None,
+    proof_id: str | None = None,
+) -> dict[str, Any]:
+    """The holder's disclosure: `document` (with its ecdsa-sd-2023 base proof) cut down to its mandatory
+    claims and those the JSON pointers `reveal` name, with a derived proof.
+
+    The base proof is checked first with the key its verification method names (resolved offline by
+    the document loader); raises `ProofError` (PROOF_GENERATION_ERROR) saying why when anything is wrong.
+    """
+    from ..loader import DocumentLoader
+
+    loader = loader or DocumentLoader()
+    base_proof = _find_base_proof(document, proof_id)
+    method_url = base_proof.get("verificationMethod")
+    if not isinstance(method_url, str):
+        raise _generation_error("the base proof names no verificationMethod, so its issuer's key is unknown")
+    try:
+        method = loader.verification_method(method_url)
+        issuer_key = (
+            PublicKey.from_multibase(method["publicKeyMultibase"]) if "publicKeyMultibase" in method else PublicKey.from_jwk(method["publicKeyJwk"])
+        )
+    except (PerseusError, KeyError, TypeError) as exc:
+        reason = exc.message if isinstance(exc, PerseusError) else "it has no public key"
+        raise _generation_error(f"cannot check the base proof: its verification method {method_url} cannot be used ({reason})") from None
+    return derive(document, reveal, loader, issuer_key=issuer_key, proof_id=base_proof.get("id") if proof_id else None)
