@@ -12,7 +12,7 @@ from typing import Any
 
 from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, read_json, write_output
 from perseus.verifier.keys import KEY_TYPES
-from perseus.verifier.suites import SUITES
+from perseus.verifier.suites import ALL_SUITES, SUITES
 
 
 def _cmd_keys_generate(args: argparse.Namespace) -> int:
@@ -45,6 +45,7 @@ def _cmd_sign(args: argparse.Namespace) -> int:
         proof_id=args.proof_id,
         domain=args.domain,
         challenge=args.challenge,
+        mandatory_pointers=args.mandatory_pointer,
     )
     write_output(dump_json(signed), args.output)
     return EXIT_OK
@@ -201,7 +202,10 @@ def register(commands: Any) -> None:
     )
     sign.add_argument("file", help="the credential to sign (JSON), or - for standard input")
     sign.add_argument("--key", required=True, metavar="KEYFILE", help="key file from `perseus keys generate` (or a W3C vector key pair)")
-    sign.add_argument("--suite", choices=sorted(SUITES), help="cryptosuite (default: eddsa-rdfc-2022 for Ed25519, ecdsa-rdfc-2019 for P-256/P-384)")
+    sign.add_argument("--suite", choices=sorted(ALL_SUITES), help="cryptosuite (default: eddsa-rdfc-2022 for Ed25519, ecdsa-rdfc-2019 for "
+                      "P-256/P-384; ecdsa-sd-2023, P-256 only, makes a base proof a holder derives selective disclosures from)")
+    sign.add_argument("--mandatory-pointer", action="append", metavar="POINTER", help="ecdsa-sd-2023: a JSON pointer (e.g. /issuer) every "
+                      "disclosure must reveal; repeat for each (the id, issuer, validity dates and status are always mandatory)")
     sign.add_argument("--created", metavar="DATETIME", help="the proof's created time (default: now), e.g. 2025-01-31T12:00:00Z")
     sign.add_argument("--proof-purpose", default="assertionMethod", metavar="PURPOSE", help="default: assertionMethod")
     sign.add_argument("--previous-proof", metavar="ID", help="make a proof chain: the id of the proof this one endorses")

@@ -35,6 +35,7 @@ _EXPORTS = {
     "ProofError": "errors",
     "status_check": "status",
     "credential_digest": "digests",
+    "derive_credential": "suites.ecdsa_sd_2023",
 }
 
 __all__ = sorted(_EXPORTS)

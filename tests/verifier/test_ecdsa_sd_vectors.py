@@ -230,7 +230,7 @@ def test_a_base_proof_is_not_accepted_by_a_verifier(example: Example, loader: Do
     assert not result.verified
     problems = [p for p in result.errors if p.check == "proof"]
     assert problems and problems[0].code == "PROOF_VERIFICATION_ERROR"
-    assert "base proof" in problems[0].detail
+    assert "base proof" in problems[0].detail and "holder" in problems[0].detail
 
 
 def test_selection_keeps_ids_and_types_on_the_way() -> None:
