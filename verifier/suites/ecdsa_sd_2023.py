@@ -132,9 +132,12 @@ def serialize_derived_proof_value(value: DerivedProofValue) -> str:
     return encode_base64url(DERIVED_HEADER + cbor2.dumps(payload))
 
 
-def _tag_hook(decoder: Any, tag: Any) -> Any:
+def _tag_hook(*args: Any) -> Any:
     """CBOR tags are not allowed in proof values; tag 64 (a byte array) is accepted as bytes, as jsonld.js's
-    implementation does for encoders that tag typed arrays."""
+    implementation does for encoders that tag typed arrays. (Tags cbor2 decodes itself, such as dates,
+    become values of other types, which the component checks refuse.) The arguments differ between cbor2
+    versions ((decoder, tag) or (tag, immutable)): take the tag wherever it is."""
+    tag = next(a for a in args if isinstance(a, cbor2.CBORTag))
     if tag.tag == 64 and isinstance(tag.value, bytes):
         return tag.value
     raise _verification_error(f"the proof value uses CBOR tag {tag.tag}; ecdsa-sd-2023 proof values use no tags")
@@ -165,6 +168,8 @@ def _decode(proof_value: object, header: bytes, what: str) -> list[Any]:
     except ProofError:
         raise
     except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, RecursionError, EOFError) as exc:
+        if isinstance(exc.__cause__, ProofError):  # our tag hook's refusal, wrapped by the decoder
+            raise exc.__cause__ from None
         raise _verification_error(f"the proofValue is not valid CBOR: {exc}") from None
     if stream.tell() != len(data) - 3:
         raise _verification_error("the proofValue has bytes after its CBOR value")
@@ -490,7 +495,8 @@ def _check_signatures(
     if len(signatures) != len(non_mandatory):
         raise _verification_error(
             f"the proof has {len(signatures)} statement signatures but the document discloses {len(non_mandatory)} "
-            "non-mandatory statements: statements were added or removed after signing"
+            "non-mandatory statements: statements were added or removed after signing (a withheld claim added, or a "
+            "disclosed or mandatory claim removed)"
         )
     proof_key = _proof_key(public_key)
     if not issuer_key.verify(base_signature, proof_hash + public_key + _mandatory_hash(mandatory)):
