@@ -100,7 +100,7 @@ def _initial_selection(source: Any) -> dict[str, Any]:
     if isinstance(node_id, str) and not node_id.startswith("_:"):
         selection["id"] = node_id
     if "type" in source:
-        selection["type"] = source["type"]
+        selection["type"] = _copy(source["type"])  # a copy: a later pointer into it must not edit the source
     return selection
 
 

@@ -238,3 +238,11 @@ def test_selection_keeps_ids_and_types_on_the_way() -> None:
     assert select_json_ld(document, ["/s/b/1/c"]) == {"@context": ["x"], "id": "urn:a", "type": ["T"], "s": {"type": "U", "b": [{"c": 2}]}}
     assert select_json_ld(document, []) is None
     assert select_json_ld(document, [""]) == document
+
+
+def test_selection_never_edits_the_document() -> None:
+    document = {"@context": ["x"], "type": ["A", "B"], "s": [{"type": ["C"], "v": 1}, {"v": 2}]}
+    before = json.dumps(document)
+    selection = select_json_ld(document, ["/type/1", "/s/0/type/0", "/s/1/v"])
+    assert json.dumps(document) == before
+    assert selection == {"@context": ["x"], "type": ["A", "B"], "s": [{"type": ["C"]}, {"v": 2}]}
