@@ -12,7 +12,7 @@ from typing import Any
 
 from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, read_json, write_output
 from perseus.verifier.keys import KEY_TYPES
-from perseus.verifier.suites import ALL_SUITES, SUITES
+from perseus.verifier.suites import ALL_SUITES
 
 
 def _cmd_keys_generate(args: argparse.Namespace) -> int:
@@ -166,7 +166,8 @@ def register(commands: Any) -> None:
     )
     importing.add_argument("keyfile", metavar="KEYFILE", help="key file (from `perseus keys generate`, or a W3C vector key pair)")
     importing.add_argument("--profile", required=True, metavar="NAME", help="the issuer profile (created if it does not exist)")
-    importing.add_argument("--suites", nargs="+", choices=sorted(SUITES), metavar="SUITE", help="cryptosuites of a new profile (default: all the key's type can make)")
+    importing.add_argument("--suites", nargs="+", choices=sorted(ALL_SUITES), metavar="SUITE", help="cryptosuites of a new profile (default: all the "
+                           "key's type can make, except ecdsa-sd-2023, which a P-256 profile offers only when listed here)")
     importing.add_argument("--name", help="a display name for a new profile")
     importing.add_argument("--retired", action="store_true", help="keep the key only to verify old proofs; do not sign with it")
     _service_location(importing)
