@@ -47,7 +47,6 @@ from ..selective_disclosure import (
     hmac_label_map_factory,
     label_map_factory,
     select_json_ld,
-    skolemize,
     to_deskolemized_quads,
 )
 
