@@ -35,6 +35,14 @@ def _cmd_sign(args: argparse.Namespace) -> int:
 
     key = read_key_file(args.key)
     document = read_json(args.file, "document")
+    if args.format == "jwt":
+        from perseus.verifier.jose import sign_credential_jwt
+
+        if args.suite or args.mandatory_pointer or args.previous_proof or args.proof_id:
+            raise UsageError("--format jwt secures the whole credential as a JWS; --suite, --mandatory-pointer, --previous-proof "
+                             "and --proof-id are for Data Integrity proofs")
+        write_output(sign_credential_jwt(document, key.secret_key, key.id), args.output)
+        return EXIT_OK
     signed = sign_document(
         document,
         key,
@@ -207,6 +215,8 @@ def register(commands: Any) -> None:
                       "P-256/P-384; ecdsa-sd-2023, P-256 only, makes a base proof a holder derives selective disclosures from)")
     sign.add_argument("--mandatory-pointer", action="append", metavar="POINTER", help="ecdsa-sd-2023: a JSON pointer (e.g. /issuer) every "
                       "disclosure must reveal; repeat for each (the id, issuer, validity dates and status are always mandatory)")
+    sign.add_argument("--format", choices=("di", "jwt"), default="di", help="di: add a Data Integrity proof (default); jwt: "
+                      "write the credential as a VC-JOSE-COSE vc+jwt token (EdDSA, ES256 or ES384 by the key's type)")
     sign.add_argument("--created", metavar="DATETIME", help="the proof's created time (default: now), e.g. 2025-01-31T12:00:00Z")
     sign.add_argument("--proof-purpose", default="assertionMethod", metavar="PURPOSE", help="default: assertionMethod")
     sign.add_argument("--previous-proof", metavar="ID", help="make a proof chain: the id of the proof this one endorses")

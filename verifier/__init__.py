@@ -36,6 +36,8 @@ _EXPORTS = {
     "status_check": "status",
     "credential_digest": "digests",
     "derive_credential": "suites.ecdsa_sd_2023",
+    "sign_credential_jwt": "jose",
+    "verify_credential_jwt": "jose",
 }
 
 __all__ = sorted(_EXPORTS)

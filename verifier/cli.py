@@ -11,6 +11,7 @@ read, parsed or used (one line on stderr says why — never a traceback).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -113,7 +114,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         checks = parse_checks(args.checks)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    document = read_json(args.file, "credential")
+    text = read_text(args.file, "credential")
+    # VC-JOSE-COSE: a compact JWS (vc+jwt), alone or wrapped in an EnvelopedVerifiableCredential.
+    from .jose import enveloped_token, looks_like_jwt
+
+    document = None if looks_like_jwt(text) else _parse_json(text, args.file, "credential")
+    token = text.strip() if document is None else enveloped_token(document)
     # As bytes (checked to be JSON): a relatedResource digestSRI covers an input's bytes as published.
     inputs = [read_json_bytes(path, "input credential") for path in args.input or []]
     status_lists = [read_json(path, "status list credential") for path in args.status_list or []]
@@ -122,8 +128,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         from .status import urllib_client
 
         client = urllib_client()
-    result = verify_credential(
-        document,
+    if token is not None:
+        from .jose import verify_credential_jwt
+
+        verify: Any = functools.partial(verify_credential_jwt, token)
+    else:
+        verify = functools.partial(verify_credential, document)
+    result = verify(
         checks=checks,
         shapes=args.shapes,
         inputs=inputs,
