@@ -171,6 +171,13 @@ def _publish_own_lists(state: ServiceState, document: Any) -> None:
 
 
 def _verify_one(state: ServiceState, document: Any, options: VerifyOptions, now: datetime, *, purpose: str) -> VerificationResult:
+    from perseus.verifier.jose import enveloped_token
+
+    token = enveloped_token(document)
+    if token is not None:  # VC-JOSE-COSE: an EnvelopedVerifiableCredential carrying a vc+jwt
+        from perseus.verifier.jose import verify_credential_jwt
+
+        return verify_credential_jwt(token, loader=state.loader, checks=options.checks, now=now, status_client=state.status_fetcher)
     expect = ProofExpectations(proof_purpose=purpose, domain=options.domain, challenge=options.challenge, now=now)
     return verify_credential(document, loader=state.loader, checks=options.checks, now=now, expect=expect, status_client=state.status_fetcher)
 

@@ -47,6 +47,13 @@ def key(request: pytest.FixtureRequest) -> KeyFile:
     return generate_key_file(request.param)
 
 
+def _tampered(token: str) -> str:
+    """`token` with one character in the middle of its signature changed (every bit there is significant)."""
+    header, payload, signature = token.split(".")
+    i = len(signature) // 2
+    return f"{header}.{payload}.{signature[:i]}{'A' if signature[i] != 'A' else 'B'}{signature[i + 1:]}"
+
+
 def _reason(token: str) -> str:
     result = verify_credential_jwt(token)
     assert not result.verified
@@ -169,8 +176,35 @@ def test_cli_sign_and_verify_a_jwt(tmp_path: Path, capsys: pytest.CaptureFixture
                                      "id": f"data:{MEDIA_TYPE},{token}"}), encoding="utf-8")
     code, out, _ = run(capsys, "verify", str(enveloped), "--json")
     assert code == 0 and json.loads(out)["verified"] is True
-    token_path.write_text(token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"), encoding="utf-8")
+    token_path.write_text(_tampered(token), encoding="utf-8")
     code, out, _ = run(capsys, "verify", str(token_path))
     assert code == 1 and "does not match" in out
     code, _, err = run(capsys, "sign", str(source), "--key", str(key_path), "--format", "jwt", "--suite", "eddsa-rdfc-2022")
     assert code == 2 and "--suite" in err
+
+
+def test_the_service_verifies_an_enveloped_jwt(tmp_path: Path) -> None:
+    import sys
+
+    from starlette.testclient import TestClient
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
+    from perseus.issuer.service import create_app
+    from perseus_service_fixtures import make_service
+
+    state = make_service(tmp_path / "data", f"sqlite:///{tmp_path / 'perseus.db'}")
+    key = generate_key_file("P-256")
+    token = sign_credential_jwt(_credential(key.controller), key.secret_key, key.id)
+
+    def envelope(jwt: str) -> dict[str, Any]:
+        return {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "EnvelopedVerifiableCredential", "id": f"data:{MEDIA_TYPE},{jwt}"}
+
+    try:
+        with TestClient(create_app(state=state), raise_server_exceptions=False) as client:
+            answer = client.post("/credentials/verify", json={"verifiableCredential": envelope(token)})
+            assert answer.status_code == 200 and answer.json()["verified"] is True, answer.text
+            answer = client.post("/credentials/verify", json={"verifiableCredential": envelope(_tampered(token))})
+            assert answer.status_code == 400 and answer.json()["verified"] is False
+            assert "JWT" in answer.text
+    finally:
+        state.close()
