@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal

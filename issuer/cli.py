@@ -12,7 +12,7 @@ from typing import Any
 
 from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, read_json, write_output
 from perseus.verifier.keys import KEY_TYPES
-from perseus.verifier.suites import SUITES
+from perseus.verifier.suites import ALL_SUITES
 
 
 def _cmd_keys_generate(args: argparse.Namespace) -> int:
@@ -47,6 +47,7 @@ def _cmd_sign(args: argparse.Namespace) -> int:
         proof_id=args.proof_id,
         domain=args.domain,
         challenge=args.challenge,
+        mandatory_pointers=args.mandatory_pointer,
     )
     write_output(dump_json(signed), args.output)
     return EXIT_OK
@@ -56,7 +57,7 @@ def _sign_jwt(args: argparse.Namespace, document: Any, key: Any) -> int:
     """`perseus sign --format jwt`: a VC-JOSE-COSE vc+jwt token instead of a Data Integrity proof."""
     from .jose_signing import sign_jwt
 
-    di_only = [f"--{n.replace('_', '-')}" for n in ("suite", "created", "previous_proof", "proof_id", "domain", "challenge") if getattr(args, n)]
+    di_only = [f"--{n.replace('_', '-')}" for n in ("suite", "mandatory_pointer", "created", "previous_proof", "proof_id", "domain", "challenge") if getattr(args, n)]
     if di_only or args.proof_purpose != "assertionMethod":
         raise UsageError(f"{', '.join(di_only) or '--proof-purpose'} applies to Data Integrity proofs, not to --format jwt")
     write_output(sign_jwt(document, key), args.output)
@@ -178,7 +179,8 @@ def register(commands: Any) -> None:
     )
     importing.add_argument("keyfile", metavar="KEYFILE", help="key file (from `perseus keys generate`, or a W3C vector key pair)")
     importing.add_argument("--profile", required=True, metavar="NAME", help="the issuer profile (created if it does not exist)")
-    importing.add_argument("--suites", nargs="+", choices=sorted(SUITES), metavar="SUITE", help="cryptosuites of a new profile (default: all the key's type can make)")
+    importing.add_argument("--suites", nargs="+", choices=sorted(ALL_SUITES), metavar="SUITE", help="cryptosuites of a new profile (default: all the "
+                           "key's type can make, except ecdsa-sd-2023, which a P-256 profile offers only when listed here)")
     importing.add_argument("--name", help="a display name for a new profile")
     importing.add_argument("--retired", action="store_true", help="keep the key only to verify old proofs; do not sign with it")
     _service_location(importing)
@@ -214,18 +216,17 @@ def register(commands: Any) -> None:
     )
     sign.add_argument("file", help="the credential to sign (JSON), or - for standard input")
     sign.add_argument("--key", required=True, metavar="KEYFILE", help="key file from `perseus keys generate` (or a W3C vector key pair)")
-    sign.add_argument("--suite", choices=sorted(SUITES), help="cryptosuite (default: eddsa-rdfc-2022 for Ed25519, ecdsa-rdfc-2019 for P-256/P-384)")
+    sign.add_argument("--suite", choices=sorted(ALL_SUITES), help="cryptosuite (default: eddsa-rdfc-2022 for Ed25519, ecdsa-rdfc-2019 for "
+                      "P-256/P-384; ecdsa-sd-2023, P-256 only, makes a base proof a holder derives selective disclosures from)")
+    sign.add_argument("--mandatory-pointer", action="append", metavar="POINTER", help="ecdsa-sd-2023: a JSON pointer (e.g. /issuer) every "
+                      "disclosure must reveal; repeat for each (the id, issuer, validity dates and status are always mandatory)")
+    sign.add_argument("--format", choices=("di", "jwt"), default="di", help="di: add a Data Integrity proof (default); jwt: "
+                      "write the credential as a VC-JOSE-COSE vc+jwt token (EdDSA, ES256 or ES384 by the key's type)")
     sign.add_argument("--created", metavar="DATETIME", help="the proof's created time (default: now), e.g. 2025-01-31T12:00:00Z")
     sign.add_argument("--proof-purpose", default="assertionMethod", metavar="PURPOSE", help="default: assertionMethod")
     sign.add_argument("--previous-proof", metavar="ID", help="make a proof chain: the id of the proof this one endorses")
     sign.add_argument("--proof-id", metavar="URL", help="an id for the new proof (needed if a later proof will chain to it)")
     sign.add_argument("--domain", help="restrict the proof to a domain")
     sign.add_argument("--challenge", help="a challenge the proof answers")
-    sign.add_argument(
-        "--format",
-        choices=("di", "jwt"),
-        default="di",
-        help="di: add a Data Integrity proof (default); jwt: print a VC-JOSE-COSE vc+jwt token (EdDSA, ES256 or ES384 by key type)",
-    )
     sign.add_argument("-o", "--output", metavar="OUT", help="write the signed document here instead of printing it")
     sign.set_defaults(run=_cmd_sign)

@@ -51,7 +51,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from perseus.verifier.errors import PerseusError
 from perseus.verifier.keys import KEY_TYPES, KeyType, SecretKey
-from perseus.verifier.suites import SUITES
+from perseus.verifier.suites import ALL_SUITES, SUITES
 
 from .keyfile import KeyFile, generate_key_file, read_key_file
 from .storage import ProfileRecord, StatusReservation, Storage, StoredKey
@@ -330,9 +330,9 @@ class IssuerKeys:
 
     def _check_suites(self, suites: Sequence[str], key_type: KeyType) -> None:
         for suite in suites:
-            if suite not in SUITES:
-                raise KeyStoreError(f"unknown cryptosuite {suite!r}; known: {', '.join(sorted(SUITES))}")
-            if key_type not in SUITES[suite].key_types:
+            if suite not in ALL_SUITES:
+                raise KeyStoreError(f"unknown cryptosuite {suite!r}; known: {', '.join(sorted(ALL_SUITES))}")
+            if key_type not in ALL_SUITES[suite].key_types:
                 raise KeyStoreError(f"cryptosuite {suite} cannot sign with a {key_type} key")
 
     # -- adding and rotating keys
@@ -400,7 +400,7 @@ class IssuerKeys:
         new_type: KeyType = key_type or old.key_type  # type: ignore[assignment,unused-ignore]
         if new_type not in KEY_TYPES:
             raise KeyStoreError(f"key type {new_type!r} is not one of {', '.join(KEY_TYPES)}")
-        fits = all(new_type in SUITES[s].key_types for s in profile.suites if s in SUITES)
+        fits = all(new_type in ALL_SUITES[s].key_types for s in profile.suites if s in ALL_SUITES)
         controller = None if profile.issuer.startswith("did:key:") else profile.issuer
         key = generate_key_file(new_type, controller=controller)
         self._add_key(profile_id, key, activate=True, new_suites=None if fits else default_suites(new_type))

@@ -31,8 +31,14 @@ def sign_document(
     domain: str | None = None,
     challenge: str | None = None,
     expires: datetime | str | None = None,
+    mandatory_pointers: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A copy of `document` with one more proof made with `key` (a proof set, or a chain link)."""
+    """A copy of `document` with one more proof made with `key` (a proof set, or a chain link).
+
+    With the selective-disclosure suite ecdsa-sd-2023 the proof is a base proof for the holder;
+    `mandatory_pointers` (JSON pointers) name what every disclosure must reveal, on top of the envelope
+    claims the document has (id, issuer, validity dates, status: see `default_mandatory_pointers`).
+    """
     if not isinstance(document, dict):
         raise ProofError("only a JSON object can be signed", code="PROOF_GENERATION_ERROR")
     loader = loader or DocumentLoader()
@@ -41,6 +47,13 @@ def sign_document(
     if chosen.canonicalization == "jcs":
         # JCS signs the JSON bytes, but the document is still JSON-LD: refuse undefined terms here too.
         expand({k: v for k, v in document.items() if k != "proof"}, loader, strict=True)
+    selective: dict[str, Any] = {}
+    if chosen.selective:
+        from perseus.verifier.suites.ecdsa_sd_2023 import default_mandatory_pointers
+
+        selective["mandatory_pointers"] = default_mandatory_pointers(document, mandatory_pointers or [])
+    elif mandatory_pointers:
+        raise ProofError(f"mandatory pointers are for selective disclosure (--suite ecdsa-sd-2023), not {chosen.name}", code="PROOF_GENERATION_ERROR")
     return add_proof(
         document,
         suite=chosen,
@@ -54,4 +67,5 @@ def sign_document(
         domain=domain,
         challenge=challenge,
         expires=expires,
+        **selective,
     )

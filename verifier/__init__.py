@@ -35,6 +35,8 @@ _EXPORTS = {
     "ProofError": "errors",
     "status_check": "status",
     "credential_digest": "digests",
+    "derive_credential": "suites.ecdsa_sd_2023",
+    "verify_jwt": "jose",
 }
 
 __all__ = sorted(_EXPORTS)

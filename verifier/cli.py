@@ -245,6 +245,15 @@ def _ib1_options(args: argparse.Namespace) -> Any:
     return Ib1Options(environment=args.ib1_environment, roots=tuple(roots), required_roles=tuple(args.ib1_role or ()))
 
 
+def _cmd_derive(args: argparse.Namespace) -> int:
+    """The holder's side of selective disclosure: reveal only what the pointers name (ecdsa-sd-2023)."""
+    from .suites.ecdsa_sd_2023 import derive_credential
+
+    document = read_json(args.file, "credential")
+    write_output(dump_json(derive_credential(document, args.reveal, proof_id=args.proof_id)), args.output)
+    return EXIT_OK
+
+
 def _cmd_contexts(args: argparse.Namespace) -> int:
     from perseus import contexts
 
@@ -361,6 +370,18 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     verify.add_argument("--json", action="store_true", help="print the result as JSON (top-level boolean 'verified')")
     verify.set_defaults(run=_cmd_verify)
+    derive = commands.add_parser(
+        "derive",
+        help="derive a selective disclosure from an ecdsa-sd-2023 credential (the holder's side)",
+        description="Check FILE's ecdsa-sd-2023 base proof, then write a copy that reveals only its mandatory claims and "
+        "the claims the --reveal JSON pointers name, with a derived proof any verifier can check (`perseus verify`).",
+    )
+    derive.add_argument("file", help="the credential with its base proof (JSON), or - for standard input")
+    derive.add_argument("--reveal", action="append", default=[], metavar="POINTER", help="a JSON pointer to reveal, e.g. "
+                        "/credentialSubject/monthlyTotals; repeat for each")
+    derive.add_argument("--proof-id", metavar="ID", help="the base proof to use, when the credential has several")
+    derive.add_argument("-o", "--output", metavar="OUT", help="write the disclosure here instead of printing it")
+    derive.set_defaults(run=_cmd_derive)
     listing = commands.add_parser(
         "contexts",
         help="list the bundled JSON-LD contexts (URL, sha256, file)",
@@ -374,7 +395,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 # -- entry point -------------------------------------------------------------------------------------------
 
-_OWN_COMMANDS = {"verify", "verify-batch", "contexts"}
+_OWN_COMMANDS = {"verify", "verify-batch", "contexts", "derive"}
 
 
 def _plugins() -> list[Callable[[Any], None]]:

@@ -20,7 +20,7 @@ from .keys import KeyType, PublicKey, SecretKey
 from .loader import DocumentLoader
 from .multibase import decode_base58btc, encode_base58btc
 from .result import ProblemDetail
-from .suites import LEGACY_PROOF_TYPES, Cryptosuite, get_suite, proof_suite_name, suite_for_proof
+from .suites import ALL_SUITES, LEGACY_PROOF_TYPES, Cryptosuite, get_suite, proof_suite_name, suite_for_proof
 
 # Verification relationships a proof purpose needs in the controller's document (Controlled Identifiers §2.3).
 PURPOSE_RELATIONSHIPS = {
@@ -83,9 +83,15 @@ def create_proof(
     nonce: str | None = None,
     proof_id: str | None = None,
     previous_proof: str | list[str] | None = None,
+    mandatory_pointers: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A new proof over `unsecured` (which already holds any previous proofs of a chain)."""
+    """A new proof over `unsecured` (which already holds any previous proofs of a chain).
+
+    `mandatory_pointers` (selective-disclosure suites only): the JSON pointers every disclosure must reveal.
+    """
     suite.check_key_type(secret_key.key_type)
+    if mandatory_pointers is not None and not suite.selective:
+        raise ProofError(f"mandatory pointers are for selective disclosure (ecdsa-sd-2023), not {suite.name}", code="PROOF_GENERATION_ERROR")
     options: dict[str, Any] = {"type": "DataIntegrityProof"}
     if proof_id is not None:
         options["id"] = proof_id
@@ -106,6 +112,10 @@ def create_proof(
         options["nonce"] = nonce
     if previous_proof is not None:
         options["previousProof"] = previous_proof
+    if suite.selective:  # a base proof: each statement signed on its own (suites/ecdsa_sd_2023.py)
+        from .suites.ecdsa_sd_2023 import create_base_proof
+
+        return create_base_proof(unsecured, options, secret_key, loader, mandatory_pointers=mandatory_pointers or [])
     config = dict(options)
     if "@context" in unsecured:
         config["@context"] = unsecured["@context"]
@@ -229,7 +239,7 @@ def _verify_one(
         return
     suite = suite_for_proof(proof)
     _check_expectations(proof, outcome, expect)
-    signature = _decode_proof_value(proof["proofValue"])
+    signature = b"" if suite.selective else _decode_proof_value(proof["proofValue"])
     public_key, method = _resolve_key(proof, loader, outcome)
     if public_key is None:
         return
@@ -251,6 +261,11 @@ def _verify_one(
     previous_ids = _previous_ids(proof.get("previousProof"))
     previous = _matching_proofs(all_proofs, previous_ids, code="PROOF_VERIFICATION_ERROR") if previous_ids else []
     unsecured = _unsecured(document, previous)
+    if suite.selective:  # a derived proof checks statement by statement (raises ProofError with the reason)
+        from .suites.ecdsa_sd_2023 import verify_derived_proof
+
+        verify_derived_proof(unsecured, proof, public_key, loader)
+        return
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     if suite.proof_keeps_context and "@context" in options:
         # JCS suites: the proof's @context must be the start of the document's, in the same order.
@@ -315,8 +330,11 @@ def _check_shape(proof: dict[str, Any], outcome: ProofOutcome) -> None:
             outcome.fail("MALFORMED_PROOF_ERROR", f"the proof's {required} is missing or is not a string")
     if "id" in proof and not (isinstance(proof["id"], str) and ":" in proof["id"]):
         outcome.fail("MALFORMED_PROOF_ERROR", f"the proof's id {proof['id']!r} is not a URL")
-    if isinstance(proof.get("proofValue"), str) and not proof["proofValue"].startswith("z"):
-        outcome.fail("MALFORMED_PROOF_ERROR", "proofValue must be multibase base58btc (it must start with 'z')")
+    known = ALL_SUITES.get(proof["cryptosuite"]) if isinstance(proof.get("cryptosuite"), str) else None
+    prefix = known.proof_value_prefix if known is not None else "z"
+    if isinstance(proof.get("proofValue"), str) and not proof["proofValue"].startswith(prefix):
+        encoding = "base64url" if prefix == "u" else "base58btc"
+        outcome.fail("MALFORMED_PROOF_ERROR", f"proofValue must be multibase {encoding} (it must start with '{prefix}')")
     for name in ("created", "expires"):
         if name in proof:
             try:

@@ -52,6 +52,7 @@ __all__ = [
     "canonical_digest",
     "canonical_nquads",
     "canonicalize",
+    "label_replacement_canonicalize",
     "work_limit",
 ]
 
@@ -711,3 +712,53 @@ def _not_utf8() -> CanonicalizationError:
 def canonical_nquads(quads: Iterable[Quad], *, hash_algorithm: str = "sha256") -> str:
     """The canonical N-Quads document of the dataset (the ``nquads`` of `canonicalize`)."""
     return canonicalize(quads, hash_algorithm=hash_algorithm).nquads
+
+
+# --- selective disclosure: canonical N-Quads with replaced blank node labels ------------------------------
+
+import re as _re  # noqa: E402  (kept with the section that uses it)
+#
+# The selective-disclosure cryptosuites (ecdsa-sd-2023; see ``selective_disclosure.py``) do not sign the
+# ``c14n`` labels: they canonicalize, then give every blank node another label chosen from its canonical
+# one (an HMAC of it, at signing; the label the holder disclosed, at verification). This is the
+# spec's labelReplacementCanonicalizeNQuads (VC-DI-ECDSA §3.4.1), kept here because it needs the
+# canonicalization's internals: the replaced labels are written into the terms directly, never by
+# search-and-replace in the text (a literal that happens to contain "_:c14n0" is left alone).
+
+
+def label_replacement_canonicalize(
+    quads: Iterable[Quad],
+    label_map_factory: Callable[[dict[str, str]], dict[str, str]],
+    *,
+    hash_algorithm: str = "sha256",
+) -> tuple[list[str], dict[str, str]]:
+    """Canonicalize, relabel, and return (the N-Quads lines in code point order, the label map).
+
+    `label_map_factory` receives the canonical identifier map (input label -> ``c14nN``, no ``_:``)
+    and returns the label map (input label -> new label, no ``_:``), which must cover every blank node;
+    a missing or malformed label is a `CanonicalizationError`. Each returned line ends in ``\\n``.
+    """
+    labelled = _label(quads, _hash_function(hash_algorithm), DEFAULT_WORK_FACTOR)
+    issued = {n[2:]: term[2:] for n, term in zip(labelled.names, labelled.terms)}
+    label_map = label_map_factory(issued)
+    terms = []
+    for name in labelled.names:
+        label = label_map.get(name[2:]) if isinstance(label_map, dict) else None
+        if not isinstance(label, str) or not _BLANK_LABEL.fullmatch(label):
+            raise CanonicalizationError(
+                f"no usable replacement label for blank node {issued.get(name[2:], name[2:])} (got {label!r})",
+                code="PROOF_VERIFICATION_ERROR",
+            )
+        terms.append("_:" + label)
+    if len(set(terms)) != len(terms):
+        raise CanonicalizationError("two blank nodes were given the same replacement label", code="PROOF_VERIFICATION_ERROR")
+    text = "".join(_serialize(labelled.index, labelled.texts, terms))
+    # Canonical N-Quads escape "\n" inside literals, so it only ends lines (str.splitlines would also split
+    # at U+2028 and other characters a literal may hold unescaped). Relabelling changes the order: re-sort.
+    lines = [line + "\n" for line in text.split("\n")[:-1]]
+    lines.sort()
+    return lines, label_map
+
+
+# A blank node label as N-Quads allows it, restricted to ASCII (c14n labels, and "u" + base64url HMACs).
+_BLANK_LABEL = _re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")

@@ -43,7 +43,7 @@ from .loader import DocumentLoader
 from .proofs import ProofExpectations, ProofOutcome, proofs_of, verify_proofs
 from .result import CheckResult, ProblemDetail, VerificationResult
 from .status import HttpGet, status_check, status_check_online
-from .suites import LEGACY_PROOF_TYPES, SUITES, proof_suite_name
+from .suites import ALL_SUITES, LEGACY_PROOF_TYPES, proof_suite_name
 
 CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation", "provenance")
 DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness", "provenance")
@@ -154,7 +154,7 @@ def verify_credential(
     if "shape" in wanted:
         from .shapes import shape_check  # fastjsonschema is loaded only when shapes are asked for
 
-        result.add(shape_check(document))
+        result.add(_partial_shape(shape_check(document), outcomes))
     if "provenance" in wanted:
         # IB1 provenance records carried in the credential (ib1: a provenance_check.Ib1Options, or None).
         from .provenance_check import ib1_records_of, provenance_check
@@ -173,7 +173,7 @@ def verify_credential(
             )
             return inner.verified, inner.errors
 
-        result.add(connectedness_check(document, pool, loader=loader, verify_input=verify_input, depth=_depth, seen=_seen))
+        result.add(_partial_links(connectedness_check(document, pool, loader=loader, verify_input=verify_input, depth=_depth, seen=_seen), pool))
     if "accreditation" in wanted:  # the trust registry's check (verifier/accreditation.py)
         from .accreditation import accreditation_check, not_checked
 
@@ -192,6 +192,45 @@ def _status_not_fetched() -> CheckResult:
         "none, so its status was not checked"
     )
     return CheckResult("status", "failed", "status not checked", [ProblemDetail("STATUS_RETRIEVAL_ERROR", detail, "status")])
+
+
+# -- selective disclosures (ecdsa-sd-2023 derived proofs): say what a partial credential cannot show ------------
+
+
+def _partial_shape(check: CheckResult, outcomes: list[ProofOutcome]) -> CheckResult:
+    """A shape that fails only for want of claims the holder withheld is not checkable, not malformed."""
+    from .suites.ecdsa_sd_2023 import is_derived_proof
+
+    disclosed = any(o.verified and is_derived_proof(o.proof) for o in outcomes)
+    if not disclosed or check.outcome != "failed" or "missing required" not in check.problems[0].detail:
+        return check
+    return CheckResult(
+        check.check,
+        "skipped",
+        "not checkable on a selective disclosure: the holder withheld claims the shape requires "
+        f"({check.problems[0].detail}); every disclosed claim is covered by the issuer's signature",
+    )
+
+
+def _partial_links(check: CheckResult, inputs: Mapping[str, Any]) -> CheckResult:
+    """A link whose input was given as a selective disclosure cannot match its digest: say so, not just "altered"."""
+    from .suites.ecdsa_sd_2023 import is_derived_proof
+
+    partial = [i for i, c in inputs.items() if isinstance(c, dict) and any(is_derived_proof(p) for p in proofs_of(c))]
+    if not partial or check.outcome != "failed":
+        return check
+    problems = [
+        ProblemDetail(
+            p.code,
+            p.detail + (
+                "; it was given as a selective disclosure (an ecdsa-sd-2023 derived proof), and a digest covers the whole "
+                "credential, so this link can only be checked with the full credential"
+            ) if any(i in p.detail and "digest" in p.detail for i in partial) else p.detail,
+            p.check,
+        )
+        for p in check.problems
+    ]
+    return CheckResult(check.check, check.outcome, check.summary, problems, check.details)
 
 
 def _format_summary(document: dict[str, Any], problems: list[ProblemDetail]) -> str:
@@ -227,7 +266,7 @@ def _proof_check(document: dict[str, Any], outcomes: list[ProofOutcome]) -> Chec
         )
     good = sum(o.verified for o in outcomes)
     summary = f"{good} of {len(outcomes)} proof{'s' if len(outcomes) != 1 else ''} verified"
-    suites = sorted({d["cryptosuite"] for d in details if d["cryptosuite"] in SUITES or d["cryptosuite"] in LEGACY_PROOF_TYPES})
+    suites = sorted({d["cryptosuite"] for d in details if d["cryptosuite"] in ALL_SUITES or d["cryptosuite"] in LEGACY_PROOF_TYPES})
     if suites:
         summary += f" ({', '.join(suites)})"
     return CheckResult("proof", "failed" if problems else "passed", summary, problems, {"proofs": details})

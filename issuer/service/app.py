@@ -10,6 +10,7 @@ Endpoints (every error is an RFC 9457 problem detail; see `problems`):
 ``POST /issuers/{profile}/credentials/issue``    the same, for one profile (one W3C suite per issuer)
 ``POST /credentials/verify``              open   ``{verifiableCredential, options}`` → 200 / 400 result
 ``POST /presentations/verify``            open   ``{verifiablePresentation, options}`` → 200 / 400 result
+``POST /credentials/derive``              open   ``{verifiableCredential, options: {selectivePointers}}`` → 201 credential
 ``POST /credentials/status``              token  revoke / suspend / unsuspend → 200
 ``GET  /credentials/{id}``                token  the credential as issued, with its current status
 ``GET  /status/{list}``                   open   the signed BitstringStatusListCredential, cacheable
@@ -53,12 +54,12 @@ from starlette.responses import Response
 from . import openapi
 from .admission import GuardMiddleware, VerifyGate
 from .verify_pool import VerifyPool, verify_body
+from .deriving import derive_credential_request, parse_derive_request
 from .issuing import issue_credential, parse_issue_request
 from .problems import PROBLEM_JSON, ServiceError, internal_error_response, problem_body, problem_from_error, problem_response
 from .settings import Settings, TokenGrant, load_settings
 from .state import STATUS_LIST_MEDIA_TYPE, ServiceState, open_service
 from .statuses import apply_status_update, parse_status_update
-from .verifying import parse_verify_request, verify_credential_request, verify_presentation_request
 
 __all__ = ["MAX_JSON_DEPTH", "app_from_environment", "create_app"]
 
@@ -218,6 +219,19 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     )
     async def verify(request: Request) -> Response:
         return await gated_verify(request, presentation=False)
+
+    @app.post(
+        "/credentials/derive",
+        summary="Derive a selective disclosure (ecdsa-sd-2023)",
+        status_code=201,
+        responses=openapi.responses(400, 413, 415, ok=(201, "The derived credential", openapi.CREDENTIAL_WITH_PROOF)),
+        openapi_extra=openapi.request_body(openapi.DERIVE_REQUEST, "A credential with its ecdsa-sd-2023 base proof, and what to reveal"),
+        tags=["deriving"],
+    )
+    async def derive(request: Request) -> Response:
+        parsed = parse_derive_request((await read_json(request))[0])
+        derived = await blocking(functools.partial(derive_credential_request, state, parsed))
+        return Response(orjson.dumps(derived), status_code=201, media_type=JSON)
 
     @app.post(
         "/presentations/verify",

@@ -56,7 +56,7 @@ from perseus.verifier.jose import enveloped_credential
 from perseus.verifier.jsonld import expand
 from perseus.verifier.result import ProblemDetail
 from perseus.verifier.status import STATUS_ENTRY_TYPE
-from perseus.verifier.suites import SUITES
+from perseus.verifier.suites import ALL_SUITES
 
 from ..jose_signing import sign_jwt
 from ..signing import sign_document
@@ -98,6 +98,7 @@ class IssueOptions:
     challenge: str | None = None
     credential_status: bool = False  # options.credentialStatus asked for BitstringStatusListEntry status
     envelope: str | None = None  # options.envelope: "application/vc+jwt" secures the credential as a JWT
+    mandatory_pointers: tuple[str, ...] = ()  # ecdsa-sd-2023: JSON pointers every disclosure must reveal
 
 
 @dataclass(frozen=True)
@@ -155,11 +156,14 @@ def parse_issue_options(options: Any) -> IssueOptions:
             raise _bad("PARSING_ERROR", f"options.{name} must be a non-empty string")
     if options.get("type", "DataIntegrityProof") != "DataIntegrityProof":
         raise _bad("PROOF_GENERATION_ERROR", f"options.type {options['type']!r} is not supported; this issuer makes DataIntegrityProof proofs")
-    if options.get("mandatoryPointers"):
-        raise _bad("PROOF_GENERATION_ERROR", "options.mandatoryPointers asks for selective disclosure, which no cryptosuite of this issuer supports")
+    pointers = options.get("mandatoryPointers", [])
+    if not (isinstance(pointers, list) and all(isinstance(p, str) for p in pointers)):
+        raise _bad("PARSING_ERROR", "options.mandatoryPointers must be an array of JSON pointers (strings)")
     suite = options.get("cryptosuite")
-    if suite is not None and suite not in SUITES:
-        raise _bad("PROOF_GENERATION_ERROR", f"unknown cryptosuite {suite!r}; this service signs with {', '.join(SUITES)}")
+    if suite is not None and suite not in ALL_SUITES:
+        raise _bad("PROOF_GENERATION_ERROR", f"unknown cryptosuite {suite!r}; this service signs with {', '.join(ALL_SUITES)}")
+    if pointers and suite is not None and not ALL_SUITES[suite].selective:
+        raise _bad("PROOF_GENERATION_ERROR", f"options.mandatoryPointers asks for selective disclosure (cryptosuite ecdsa-sd-2023), not {suite}")
     purpose = options.get("proofPurpose", "assertionMethod")
     if purpose not in PROOF_PURPOSES:
         raise _bad("PROOF_GENERATION_ERROR", f"options.proofPurpose {purpose!r} is not one of {', '.join(PROOF_PURPOSES)}")
@@ -182,6 +186,7 @@ def parse_issue_options(options: Any) -> IssueOptions:
         challenge=options.get("challenge"),
         credential_status=_parse_credential_status(options.get("credentialStatus")),
         envelope=envelope,
+        mandatory_pointers=tuple(pointers),
     )
 
 
@@ -264,6 +269,15 @@ def plan_issue(state: ServiceState, request: IssueRequest, grant: TokenGrant, *,
     if not grant.allows(profile.profile_id):
         raise ServiceError(403, "FORBIDDEN", f"this API token may not issue as profile {profile.profile_id!r} ({profile.issuer})")
     suite = options.cryptosuite or profile.suites[0]
+    if options.mandatory_pointers and not ALL_SUITES[suite].selective:
+        selective = [s for s in profile.suites if s in ALL_SUITES and ALL_SUITES[s].selective]
+        if options.cryptosuite is not None or not selective:
+            raise _bad(
+                "PROOF_GENERATION_ERROR",
+                f"options.mandatoryPointers asks for selective disclosure (cryptosuite ecdsa-sd-2023), which profile "
+                f"{profile.profile_id!r} does not offer; it signs with {', '.join(profile.suites)}",
+            )
+        suite = selective[0]
     if suite not in profile.suites and options.envelope is None:
         raise _bad(
             "PROOF_GENERATION_ERROR",
@@ -324,7 +338,7 @@ def sign_reserved(state: ServiceState, plan: IssuePlan, reservation: StatusReser
     key = state.keys.signing_key_for(reservation)
     if options.envelope is not None:
         return enveloped_credential(sign_jwt(unsigned, key, loader=state.loader), options.envelope)
-    if key.secret_key.key_type not in SUITES[plan.suite].key_types:
+    if key.secret_key.key_type not in ALL_SUITES[plan.suite].key_types:
         state.profiles.refresh()
         raise ServiceError(409, "ISSUER_CHANGED", f"profile {plan.profile_id!r} changed its key type meanwhile; send the request again")
     return sign_document(
@@ -336,6 +350,7 @@ def sign_reserved(state: ServiceState, plan: IssuePlan, reservation: StatusReser
         proof_purpose=options.proof_purpose,
         domain=options.domain,
         challenge=options.challenge,
+        mandatory_pointers=list(options.mandatory_pointers) if ALL_SUITES[plan.suite].selective else None,
     )
 
 

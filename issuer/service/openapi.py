@@ -39,14 +39,19 @@ ISSUE_REQUEST = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "cryptosuite": {"type": "string", "enum": ["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "eddsa-jcs-2022", "ecdsa-jcs-2019"]},
+                "cryptosuite": {"type": "string", "enum": ["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "eddsa-jcs-2022", "ecdsa-jcs-2019", "ecdsa-sd-2023"]},
                 "type": {"type": "string", "const": "DataIntegrityProof"},
                 "proofPurpose": {"type": "string", "default": "assertionMethod"},
                 "credentialId": {"type": "string", "description": "Id to record the credential under when it has no id of its own."},
                 "created": {"type": "string", "format": "date-time"},
                 "domain": {"type": "string"},
                 "challenge": {"type": "string"},
-                "mandatoryPointers": {"type": "array", "maxItems": 0, "description": "Selective disclosure is not supported."},
+                "mandatoryPointers": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "ecdsa-sd-2023 (a P-256 profile that lists it): JSON pointers every disclosure must reveal; the id, "
+                    "issuer, validity dates and status entries are always mandatory. The result carries a base proof, for the holder.",
+                },
                 "envelope": {
                     "type": "string",
                     "enum": ["application/vc+jwt"],
@@ -97,6 +102,25 @@ VERIFY_CREDENTIAL_REQUEST = {
     "required": ["verifiableCredential"],
     "additionalProperties": False,
     "properties": {"verifiableCredential": _OBJECT, "options": _VERIFY_OPTIONS},
+}
+
+CREDENTIAL_WITH_PROOF = {"type": "object", "description": "A credential with its proof.", "required": ["proof"]}
+
+DERIVE_REQUEST = {
+    "type": "object",
+    "required": ["verifiableCredential"],
+    "additionalProperties": False,
+    "properties": {
+        "verifiableCredential": {"type": "object", "description": "A credential with its ecdsa-sd-2023 base proof."},
+        "options": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "selectivePointers": {"type": "array", "items": {"type": "string"}, "description": "JSON pointers of the claims to reveal."},
+                "proofId": {"type": "string", "description": "The base proof to use, when the credential has several."},
+            },
+        },
+    },
 }
 
 VERIFY_PRESENTATION_REQUEST = {

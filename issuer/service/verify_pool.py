@@ -53,8 +53,9 @@ def verify_body(state: Any, body: bytes, presentation: bool, max_values: int, ma
     from perseus.verifier.errors import PerseusError, StrictModeError
     from perseus.verifier.limits import DocumentLimits, document_limits, estimate_json_values
 
-    from . import app as app_module
+    from . import app as app_module  # its JSON parser and depth limit: the body is parsed as the routes parse it
     from .problems import PROBLEM_JSON, ServiceError, problem_body
+    from .verifying import parse_verify_request, verify_credential_request, verify_presentation_request
 
     limits = DocumentLimits(max_values=max_values, max_depth=max_depth)
     try:
@@ -67,11 +68,11 @@ def verify_body(state: Any, body: bytes, presentation: bool, max_values: int, ma
         value = app_module._parse_json(body, min(app_module.MAX_JSON_DEPTH, limits.max_depth))
         with document_limits(limits):
             if presentation:
-                document, options = app_module.parse_verify_request(value, presentation=True)
-                status, out = app_module.verify_presentation_request(state, document, options)
+                document, options = parse_verify_request(value, presentation=True)
+                status, out = verify_presentation_request(state, document, options)
             else:
-                document, options = app_module.parse_verify_request(value)
-                status, out = app_module.verify_credential_request(state, document, options)
+                document, options = parse_verify_request(value)
+                status, out = verify_credential_request(state, document, options)
         return status, out, {}, "application/json"
     except ServiceError as error:
         problem = problem_body(error.http_status, error.code, error.message, errors=error.errors)

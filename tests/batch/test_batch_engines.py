@@ -7,7 +7,6 @@ os._exit on an input whose name is marked POISON.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path

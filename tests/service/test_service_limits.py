@@ -20,7 +20,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 from perseus.issuer.service import ServiceState, create_app, load_settings, open_service
-from perseus.issuer.service import app as app_module
+from perseus.issuer.service import verifying as verifying_module
 from perseus.issuer.service.admission import VerifyGate
 from perseus.issuer.service.problems import ServiceError
 from perseus.issuer.service.server import connection_cap, serving_in_thread
@@ -225,13 +225,13 @@ def test_connection_cap_fits_the_descriptor_limit() -> None:
 def blocked_verify(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Verification that waits until the test sets the event (bounded: 30 s), to hold a slot."""
     release = threading.Event()
-    real = app_module.verify_credential_request
+    real = verifying_module.verify_credential_request
 
     def slow(state: Any, document: Any, options: Any) -> Any:
         release.wait(30)
         return real(state, document, options)
 
-    monkeypatch.setattr(app_module, "verify_credential_request", slow)
+    monkeypatch.setattr(verifying_module, "verify_credential_request", slow)
     yield release
     release.set()
 

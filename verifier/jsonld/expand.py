@@ -99,6 +99,10 @@ class LazyNodes:
 class Expander:
     """One expansion run: holds the loader, the strictness and the document's base IRI."""
 
+    # When a list: every (JSON object, its expanded node object) pair is appended, so selective disclosure
+    # (``selective_disclosure.py``) can give each node of the compact document the IRI its skolemization chose.
+    node_sink: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
+
     def __init__(
         self,
         loader: ContextLoader,
@@ -260,6 +264,8 @@ class Expander:
         finished = self._finish_map(active, active_property, expanded_active_property, result, path, inside_list)
         if self.plain and active_property is not None and len(element) <= 2 and isinstance(finished, dict):
             self._refuse_redundant_wrapper(incoming, active_property, element, finished, path)
+        if self.node_sink is not None and _is_node(finished):
+            self.node_sink.append((element, finished))
         return finished
 
     def _refuse_redundant_wrapper(

@@ -28,6 +28,14 @@ class Cryptosuite:
     canonicalization: Canonicalization
     # Verification method types a proof of this suite may name; empty: any that holds a fitting key.
     method_types: tuple[str, ...] = ()
+    # Selective disclosure (ecdsa-sd-2023): the issuer makes a base proof, a holder derives disclosures
+    # from it, verifiers check derived proofs; the suite's own module does all three (`ecdsa_sd_2023.py`).
+    selective: bool = False
+
+    @property
+    def proof_value_prefix(self) -> str:
+        """The multibase prefix of its proofValue: base64url ("u") for selective disclosure, else base58btc ("z")."""
+        return "u" if self.selective else "z"
 
     @property
     def proof_keeps_context(self) -> bool:
@@ -71,6 +79,12 @@ ECDSA_JCS_2019 = Cryptosuite("ecdsa-jcs-2019", ("P-256", "P-384"), "jcs")
 
 SUITES: dict[str, Cryptosuite] = {s.name: s for s in (EDDSA_RDFC_2022, ECDSA_RDFC_2019, EDDSA_JCS_2022, ECDSA_JCS_2019)}
 
+# Selective-disclosure suites, kept apart from `SUITES` (the suites one signature over the whole document
+# makes, which the issuer service offers by default): they sign with `ecdsa_sd_2023.create_base_proof`.
+ECDSA_SD_2023 = Cryptosuite("ecdsa-sd-2023", ("P-256",), "rdfc", selective=True)
+SELECTIVE_SUITES: dict[str, Cryptosuite] = {ECDSA_SD_2023.name: ECDSA_SD_2023}
+ALL_SUITES: dict[str, Cryptosuite] = {**SUITES, **SELECTIVE_SUITES}
+
 # The legacy Ed25519Signature2020 suite (vc-di-eddsa, "The Ed25519Signature2020 Suite"): a proof
 # ``type`` of its own, no ``cryptosuite``, otherwise eddsa-rdfc-2022's algorithm (RDFC-1.0, SHA-256,
 # hash(proof config) || hash(document), Ed25519). Verified, never signed with: it is not in `SUITES`,
@@ -83,10 +97,10 @@ LEGACY_PROOF_TYPES: dict[str, Cryptosuite] = {ED25519_SIGNATURE_2020.name: ED255
 
 
 def get_suite(name: object) -> Cryptosuite:
-    suite = SUITES.get(name) if isinstance(name, str) else None
+    suite = ALL_SUITES.get(name) if isinstance(name, str) else None
     if suite is None:
         raise ProofError(
-            f"unknown cryptosuite {repr(name)[:80]}; supported: {', '.join(SUITES)}",
+            f"unknown cryptosuite {repr(name)[:80]}; supported: {', '.join(ALL_SUITES)}",
             code="PROOF_VERIFICATION_ERROR",
         )
     return suite
