@@ -417,22 +417,14 @@ def compute_emissions(
     market_factor: Factor | None = None
     unavailable = None
     if fuel_mix is not None and has_electricity:
-        if not (fuel_mix.period_start <= start_day and end_day <= fuel_mix.period_end):
+        if not fuel_mix.covers(start_day, end_day):
             raise InputDataError(
                 f"the supplier's fuel-mix disclosure covers {fuel_mix.period_start.isoformat()} to {fuel_mix.period_end.isoformat()} "
                 f"(end exclusive), not the report period {start_day.isoformat()} to {end_day.isoformat()}: market-based emissions "
                 "need the disclosure for the consumption period",
                 location="tariff.credentialSubject.fuelMix",
             )
-        market_factor = Factor(
-            value=fuel_mix.co2_g_per_kwh / 1000,
-            unit="kgCO2/kWh",
-            source=fuel_mix.source or "supplier Fuel Mix Disclosure stated on the tariff",
-            year=fuel_mix.period_start.year,
-            scope="scope2-market-based",
-            name=f"supplier fuel mix {fuel_mix.period_start.isoformat()} to {fuel_mix.period_end.isoformat()}",
-            caveat="Fuel Mix Disclosure states CO2 only, not CO2e",
-        )
+        market_factor = fuel_mix.market_factor()
     elif has_electricity:
         unavailable = (
             "market-based Scope 2 is unavailable: no supplier-specific data (a tariff with a Fuel Mix Disclosure for the "

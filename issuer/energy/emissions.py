@@ -128,21 +128,13 @@ def calculate(
     has_electricity = any(i.fuel == "electricity" for i in items)
     market_factor: Factor | None = None
     if fuel_mix is not None and has_electricity:
-        if not (fuel_mix.period_start <= start and end <= fuel_mix.period_end):
+        if not fuel_mix.covers(start, end):
             raise PeriodError(
                 f"the fuel-mix disclosure covers {fuel_mix.period_start} to {fuel_mix.period_end}, not the period {start} to {end}: "
                 "market-based emissions need the disclosure for the consumption period",
                 location="fuel_mix",
             )
-        market_factor = Factor(
-            value=fuel_mix.co2_g_per_kwh / 1000,
-            unit="kgCO2/kWh",
-            source=fuel_mix.source or "supplier Fuel Mix Disclosure stated on the tariff",
-            year=fuel_mix.period_start.year,
-            scope="scope2-market-based",
-            name=f"supplier fuel mix {fuel_mix.period_start.isoformat()} to {fuel_mix.period_end.isoformat()}",
-            caveat="Fuel Mix Disclosure states CO2 only, not CO2e",
-        )
+        market_factor = fuel_mix.market_factor()
     for item in items:
         factor = factors.get(item.fuel) or emission_factor(item.fuel, factor_year)
         factors[item.fuel] = factor

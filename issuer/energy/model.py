@@ -550,6 +550,22 @@ class FuelMix:
         if self.period_end <= self.period_start:
             raise InputDataError("the disclosure period ends before it starts", location="period_end")
 
+    def covers(self, start: date, end: date) -> bool:
+        """Whether the disclosure's period holds [start, end): market-based emissions need the disclosure for the period."""
+        return self.period_start <= start and end <= self.period_end
+
+    def market_factor(self) -> "Factor":
+        """The supplier-specific Scope 2 market-based factor this disclosure gives (CO2 only, as disclosures state it)."""
+        return Factor(
+            value=self.co2_g_per_kwh / 1000,
+            unit="kgCO2/kWh",
+            source=self.source or "supplier Fuel Mix Disclosure stated on the tariff",
+            year=self.period_start.year,
+            scope="scope2-market-based",
+            name=f"supplier fuel mix {self.period_start.isoformat()} to {self.period_end.isoformat()}",
+            caveat="Fuel Mix Disclosure states CO2 only, not CO2e",
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Tariff:
