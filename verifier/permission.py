@@ -348,6 +348,14 @@ def permission_check(
                     f"permission {current.id} is under licence {current.license}, not its parent's {parent.license}",
                     _CHECK,
                 )]
+            wider = set(current.supply_points) - set(parent.supply_points)
+            if wider:
+                return None, [ProblemDetail(
+                    "PERMISSION_CHAIN_INVALID",
+                    f"permission {current.id} covers supply point(s) {', '.join(sorted(p for p, _ in wider))} that its parent {parent.id} does not: "
+                    "a permission granted onward cannot be wider than the one it derives from",
+                    _CHECK,
+                )]
             seen.add(parent.id)
             current = parent
         return current.grantor, []
