@@ -76,7 +76,10 @@ class GrantedPermission:
     def describe(self, now: datetime | None = None) -> str:
         now = now or utc_now()
         state = "WITHDRAWN" if self.withdrawn else "expired" if now >= self.permission.expires else "active"
-        return f"[{state}] {self.permission.id}\n  {self.permission.describe()}"
+        text = self.permission.describe()
+        if state != "active":
+            text = text.replace("You are sharing", "You shared", 1)
+        return f"[{state}] {self.permission.id}\n  {text}"
 
 
 def _keystore_for(directory: Path, create: bool) -> KeyStore:
