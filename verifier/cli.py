@@ -115,6 +115,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.checks is None:
         checks.add("accreditation")  # with no --registry the report says it was not checked
+    if args.recipient is not None:
+        checks.add("permission")  # issue 12: data must be covered by a permission (--input) for this recipient
     registry, registry_state = _load_registry(args)
     document = read_json(args.file, "credential")
     # As bytes (checked to be JSON): a relatedResource digestSRI covers an input's bytes as published.
@@ -137,6 +139,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         status_max_age=args.status_max_age,
         registry=registry,
         registry_framework=args.registry_framework,
+        permission_recipient=args.recipient,
     )
     if registry is not None and registry.usable and registry_state is not None:
         registry_state.accept(registry)
@@ -212,6 +215,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         action="append",
         metavar="FILE",
         help="a credential this one links to (relatedResource), for the connectedness check; repeat for each",
+    )
+    verify.add_argument(
+        "--recipient",
+        metavar="DID",
+        help="you are this recipient: the data must be covered by a permission for you, given with --input (and its "
+        "grantor's status list with --status-list), in date and not withdrawn",
     )
     verify.add_argument(
         "--status-list",

@@ -22,6 +22,9 @@ Checks (names as used by `--checks` and the VC API):
   the trust registry accredits for the role this credential type needs (``registry=`` a loaded
   `RegistrySnapshot`, `--registry FILE`). On by default when a registry is given; asked for without one,
   it is reported as not checked. did:web DIDs resolve through the snapshot's DID documents.
+* ``permission`` — (on request) an energy-data or emissions credential is covered by a permission credential
+  among ``inputs`` for ``permission_recipient``, in date and not withdrawn (its status against the SME's list
+  in ``status_lists``), its parents too (verifier/permission.py).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from .result import CheckResult, ProblemDetail, VerificationResult
 from .status import HttpGet, status_check, status_check_online
 from .suites import LEGACY_PROOF_TYPES, SUITES, proof_suite_name
 
-CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation")
+CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation", "permission")
 DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness")
 
 
@@ -72,6 +75,7 @@ def verify_credential(
     registry: Any = None,
     registry_frameworks: Any = None,
     registry_framework: str | None = None,
+    permission_recipient: str | None = None,
     _depth: int = 0,
     _seen: frozenset[str] = frozenset(),
 ) -> VerificationResult:
@@ -167,7 +171,24 @@ def verify_credential(
             result.add(
                 accreditation_check(document, outcomes, registry, frameworks=registry_frameworks, framework=registry_framework)
             )
+    if "permission" in wanted and _depth == 0:  # issue 12: the SME's permission (verifier/permission.py)
+        from .permission import permission_check
+
+        given = [_as_json(i) for i in (inputs.values() if isinstance(inputs, Mapping) else inputs)]
+        result.add(permission_check([document], recipient=permission_recipient, status_lists=status_lists, now=now, loader=loader, inputs=given))
     return result
+
+
+def _as_json(value: Any) -> Any:
+    """An input as JSON (the CLI passes inputs as their bytes, for digests); unreadable ones are left out."""
+    if isinstance(value, (bytes, bytearray, str)):
+        import json
+
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
 
 
 def _status_not_fetched() -> CheckResult:

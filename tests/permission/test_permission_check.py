@@ -168,3 +168,39 @@ def test_an_onward_permission_wider_than_its_parent_is_refused(parties: Parties,
     onward = parties.cap.grant(terms(parties.bank.controller, parent=parent["id"]))
     result = check(parties, [chain["report"], onward, parent], recipient=parties.bank.controller)
     assert any(p.code == "PERMISSION_CHAIN_INVALID" and "cannot be wider" in p.detail for p in result.problems)
+
+
+# -- the same check from verify_credential and `perseus verify --recipient` -------------------------------------
+
+
+def test_verify_credential_runs_the_permission_check_on_request(parties: Parties, january: dict[str, Any]) -> None:
+    from perseus.verifier.verify import verify_credential
+
+    permission = parties.holder.grant(terms(parties.cap.did))
+    lists = parties.holder.status_lists()
+    plain = verify_credential(january, status_lists=lists)
+    assert plain.verified and "permission" not in {c.check for c in plain.checks}  # not a default check
+    asked = verify_credential(january, checks=("proof", "issuer", "permission"), inputs=[permission], status_lists=lists, permission_recipient=parties.cap.did)
+    assert asked.verified, asked.report()
+    other = verify_credential(january, checks=("proof", "permission"), inputs=[permission], status_lists=lists, permission_recipient=parties.bank.controller)
+    assert {p.code for p in other.errors} == {"PERMISSION_WRONG_RECIPIENT"}
+
+
+def test_perseus_verify_recipient(parties: Parties, january: dict[str, Any], tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from perseus.verifier.cli import main
+
+    permission = parties.holder.grant(terms(parties.cap.did))
+    files = {"data": january, "perm": permission}
+    for name, doc in files.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(doc))
+    (tmp_path / "sl.json").write_text(json.dumps(parties.holder.status_lists()[0]))
+    argv = ["verify", str(tmp_path / "data.json"), "--recipient", parties.cap.did, "--input", str(tmp_path / "perm.json"), "--status-list", str(tmp_path / "sl.json")]
+    assert main(argv) == 0, capsys.readouterr().out
+    assert "[ok  ] permission" in capsys.readouterr().out
+    parties.holder.withdraw(permission["id"])
+    (tmp_path / "sl.json").write_text(json.dumps(parties.holder.status_lists()[0]))
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "[FAIL] permission" in out and "PERMISSION_WITHDRAWN" in out
