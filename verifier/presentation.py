@@ -9,7 +9,7 @@ Checks, each a `CheckResult` in the result (never an exception for bad input):
 * ``presentationProof`` — a Data Integrity proof with purpose ``authentication`` answering *this* challenge and
   domain (a presentation without one is refused: it could be replayed);
 * ``holder``            — the proof was made by a key the ``holder`` controls;
-* ``credentials``       — every credential verifies (proof, issuer, validity, status, links — the other
+* ``credentials``       — every credential but the permissions verifies (proof, issuer, validity, status, links — the other
   credentials of the presentation are its linked inputs — and, given a registry, accreditation);
 * ``holderBinding``     — each data credential is about the holder (``credentialSubject.customer``), or was
   issued by it (a Carbon Accounting Provider passing on its own report), and each permission was granted by
@@ -99,10 +99,12 @@ def verify_presentation(
     bad: list[ProblemDetail] = []
     details = []
     for position, credential in enumerate(credentials):
+        if PERMISSION_TYPE in _types(credential):
+            continue  # judged by the permission check (verified, in date, not withdrawn, parents too)
         inner = verify_credential(credential, loader=loader, now=now, inputs=pool, status_lists=lists, status_max_age=status_max_age, registry=registry)
         details.append({"id": credential.get("id"), "verified": inner.verified})
         bad.extend(ProblemDetail(p.code, f"verifiableCredential[{position}] ({credential.get('id')}): {p.detail}", "credentials") for p in inner.errors)
-    result.add(CheckResult("credentials", "failed" if bad else "passed", f"{len(credentials) - len({d['id'] for d in details if not d['verified']})} of {len(credentials)} credentials verified", bad, {"credentials": details}))
+    result.add(CheckResult("credentials", "failed" if bad else "passed", f"{sum(d['verified'] for d in details)} of {len(details)} credentials verified (permissions: see the permission check)", bad, {"credentials": details}))
     # -- holder binding
     binding: list[ProblemDetail] = []
     for credential in credentials:
