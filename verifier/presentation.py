@@ -11,9 +11,9 @@ Checks, each a `CheckResult` in the result (never an exception for bad input):
 * ``holder``            — the proof was made by a key the ``holder`` controls;
 * ``credentials``       — every credential but the permissions verifies (proof, issuer, validity, status, links — the other
   credentials of the presentation are its linked inputs — and, given a registry, accreditation);
-* ``holderBinding``     — each data credential is about the holder (``credentialSubject.customer``), or was
-  issued by it (a Carbon Accounting Provider passing on its own report), and each permission was granted by
-  or to it;
+* ``holderBinding``     — each data credential is about the holder (``credentialSubject.customer``), was
+  issued by it (a Carbon Accounting Provider passing on its own report), or is held under a permission in the
+  presentation naming the holder as recipient; each permission was granted by or to the holder;
 * ``permission``        — `perseus.verifier.permission.permission_check`: the data is covered by a
   permission for ``recipient`` that is in date and not withdrawn (status lists stapled to the presentation —
   ``BitstringStatusListCredential`` items — count, as do those passed in).
@@ -107,13 +107,20 @@ def verify_presentation(
     result.add(CheckResult("credentials", "failed" if bad else "passed", f"{sum(d['verified'] for d in details)} of {len(details)} credentials verified (permissions: see the permission check)", bad, {"credentials": details}))
     # -- holder binding
     binding: list[ProblemDetail] = []
+    # A recipient passing data on (the CAP to a bank) holds it under a permission naming it: the permission
+    # check below decides whether that permission, and the onward one, really cover it.
+    recipients = {
+        c["credentialSubject"].get("recipient")
+        for c in credentials
+        if PERMISSION_TYPE in _types(c) and isinstance(c.get("credentialSubject"), Mapping)
+    }
     for credential in credentials:
         types = _types(credential)
         subject = credential.get("credentialSubject") if isinstance(credential.get("credentialSubject"), Mapping) else {}
         if PERMISSION_TYPE in types:
             if holder not in (issuer_id(credential), subject.get("recipient")):
                 binding.append(ProblemDetail("HOLDER_MISMATCH", f"permission {credential.get('id')} was granted by {issuer_id(credential)} to {subject.get('recipient')}; the holder {holder} is neither", "holderBinding"))
-        elif types & DATA_TYPES and holder not in (subject.get("customer"), issuer_id(credential)):
+        elif types & DATA_TYPES and holder not in (subject.get("customer"), issuer_id(credential)) and holder not in recipients:
             binding.append(ProblemDetail("HOLDER_MISMATCH", f"{credential.get('id')} is about {subject.get('customer') or subject.get('accountReference')}, not the holder {holder}, and was not issued by the holder", "holderBinding"))
     result.add(CheckResult("holderBinding", "failed" if binding else "passed", "the holder may present what it presents" if not binding else "credentials of someone else", binding))
     # -- permission (issue 12)

@@ -366,6 +366,13 @@ class ExchangeService:
             raise self._fail(row, now, result.errors)
         requester = presentation.get("holder")
         requester = requester.get("id") if isinstance(requester, Mapping) else requester
+        if self.registry is not None:
+            # The recipient of consumption must be accredited, now, for the role that receives it (a CAP).
+            from perseus.verifier.accreditation import decide
+
+            decision = decide(self.registry, str(requester), now, credential_types=("EmissionsReportCredential",))
+            if not decision.authorized:
+                raise self._fail(row, now, [ProblemDetail("RECIPIENT_NOT_ACCREDITED", f"{requester} is not accredited to receive this data: {decision.message}", "accreditation")], status=403)
         permissions = [c for c in presentation_credentials(presentation)[0] if PERMISSION_TYPE in (c.get("type") or [])]
         if not permissions:
             raise self._fail(row, now, [ProblemDetail("PERMISSION_MISSING", "the request carries no permission; nothing is released without one", "permission")], status=403)

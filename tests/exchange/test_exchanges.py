@@ -268,3 +268,12 @@ def test_the_edp_refuses_without_a_permission_or_for_another_recipient(world: Wo
     # a permission naming another recipient, presented by the CAP: holder binding refuses it first
     assert wrong.status_code == 400 and wrong.json()["code"] == "HOLDER_MISMATCH", wrong.text
     assert "someone-else.test" in wrong.json()["detail"]
+
+
+def test_the_edp_refuses_a_recipient_the_registry_does_not_accredit(world: World, consumption: dict[str, Any], tmp_path: Path) -> None:
+    from perseus.issuer.perseus_demo import _registry
+
+    snapshot, _ = _registry(tmp_path, [("edp", "EDP", world.edp_did, "energy-data-provider")])  # the CAP is not a member
+    world.edp.app.state.exchanges.registry = snapshot
+    _, refused = release(world, world.sme.grant(terms(world.cap_did)))
+    assert refused.status_code == 403 and refused.json()["code"] == "RECIPIENT_NOT_ACCREDITED", refused.text
