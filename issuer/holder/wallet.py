@@ -307,7 +307,12 @@ class Holder:
             "holder": self.did,
             "verifiableCredential": unique,
         }
-        return sign_document(presentation, self.keys.signing_key(PROFILE), proof_purpose="authentication", challenge=challenge, domain=domain, created=now)
+        key = self.keys.signing_key(PROFILE)
+        # The presentation's proof only binds holder, challenge and domain to what it carries; each credential
+        # inside keeps its own (RDFC) proof. JCS signs the JSON bytes, so the holder does not canonicalize a
+        # month of readings a second time (~100 ms), and neither does the recipient.
+        suite = "eddsa-jcs-2022" if key.secret_key.key_type == "Ed25519" else "ecdsa-jcs-2019"
+        return sign_document(presentation, key, suite=suite, proof_purpose="authentication", challenge=challenge, domain=domain, created=now)
 
 
 def _list(value: Any) -> list[Any]:

@@ -45,7 +45,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from perseus.verifier.dates import parse_datetime, utc_now
-from perseus.verifier.digests import credential_digest
+from perseus.verifier.canonical import jcs_bytes
 from perseus.verifier.errors import PerseusError
 from perseus.verifier.permission import DATA_TYPES, PERMISSION_TYPE, permission_check
 from perseus.verifier.presentation import presentation_credentials, verify_presentation
@@ -335,7 +335,8 @@ class ExchangeService:
             "recipient": self.did,
             "holder": presentation.get("holder"),
             "receivedAt": now.isoformat().replace("+00:00", "Z"),
-            "credentials": [{"id": c.get("id"), "type": c.get("type"), "digestMultibase": credential_digest(c, loader=self.state.loader)} for c in credentials],
+            # digestSRI of the JCS bytes: which exact credential was received, without canonicalizing its readings again
+            "credentials": [{"id": c.get("id"), "type": c.get("type"), "digestSRI": _sri(c)} for c in credentials],
             "permissions": covered,
         }
         self._complete(row, now, receipt, "completed")
@@ -437,6 +438,13 @@ class ExchangeService:
                     continue
                 out.append(credential)
         return out
+
+
+def _sri(credential: Mapping[str, Any]) -> str:
+    import base64
+    import hashlib
+
+    return "sha256-" + base64.b64encode(hashlib.sha256(jcs_bytes(credential)).digest()).decode("ascii")
 
 
 def _unmet(variables: Mapping[str, Any], credentials: Sequence[Mapping[str, Any]]) -> str | None:

@@ -107,7 +107,7 @@ def test_receive_completes_with_a_receipt(world: World, consumption: dict[str, A
     receipt = done.json()["receipt"]
     assert receipt["holder"] == world.sme.did and receipt["recipient"] == world.cap_did
     assert consumption["id"] in [c["id"] for c in receipt["credentials"]]
-    assert receipt["credentials"][0]["digestMultibase"].startswith("z")  # multihash, as relatedResource uses
+    assert receipt["credentials"][0]["digestSRI"].startswith("sha256-")
     assert receipts(world.cap_state, location) == receipt
     # the exchange is over: a second presentation, or a new request, is out of order
     again = world.cap.post(location, json={"verifiablePresentation": vp})
