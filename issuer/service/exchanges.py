@@ -60,6 +60,7 @@ from sqlalchemy import select, update
 from starlette.responses import Response
 
 from ..storage.schema import challenges, exchange_events, exchanges, issued_credentials, permission_status_lists
+from . import openapi
 from .problems import ServiceError
 from .state import ServiceState
 
@@ -251,7 +252,7 @@ class ExchangeService:
 
     def push_status_list(self, credential: Any) -> dict[str, Any]:
         """Keep a holder's signed permission status list if it verifies and is newer than the one kept."""
-        if not isinstance(credential, Mapping) or STATUS_LIST_CREDENTIAL_TYPE not in (credential.get("type") or []):
+        if not isinstance(credential, Mapping) or STATUS_LIST_CREDENTIAL_TYPE not in _types(credential):
             raise _refuse(400, "MALFORMED_VALUE_ERROR", "push a signed BitstringStatusListCredential")
         result = verify_credential(credential, checks=("proof", "issuer", "validity"), loader=self.state.loader)
         if not result.verified:
@@ -374,7 +375,7 @@ class ExchangeService:
             decision = decide(self.registry, str(requester), now, credential_types=("EmissionsReportCredential",))
             if not decision.authorized:
                 raise self._fail(row, now, [ProblemDetail("RECIPIENT_NOT_ACCREDITED", f"{requester} is not accredited to receive this data: {decision.message}", "accreditation")], status=403)
-        permissions = [c for c in presentation_credentials(presentation)[0] if PERMISSION_TYPE in (c.get("type") or [])]
+        permissions = [c for c in presentation_credentials(presentation)[0] if PERMISSION_TYPE in _types(c)]
         if not permissions:
             raise self._fail(row, now, [ProblemDetail("PERMISSION_MISSING", "the request carries no permission; nothing is released without one", "permission")], status=403)
         variables = json.loads(row.variables_json or "{}")
@@ -440,6 +441,11 @@ class ExchangeService:
         return out
 
 
+def _types(document: Mapping[str, Any]) -> set[str]:
+    value = document.get("type")
+    return {t for t in (value if isinstance(value, list) else [value]) if isinstance(t, str)}
+
+
 def _sri(credential: Mapping[str, Any]) -> str:
     import base64
     import hashlib
@@ -449,18 +455,21 @@ def _sri(credential: Mapping[str, Any]) -> str:
 
 def _unmet(variables: Mapping[str, Any], credentials: Sequence[Mapping[str, Any]]) -> str | None:
     """Why the presented data does not answer the exchange's query (None when it does)."""
-    data = [c for c in credentials if set(c.get("type") or []) & DATA_TYPES]
+    data = [c for c in credentials if _types(c) & DATA_TYPES]
     if not data:
         return "the presentation carries no energy data, which is what the exchange asked for"
     point = variables.get("supplyPoint")
     for c in data:
-        subject = c.get("credentialSubject") or {}
-        sp = subject.get("supplyPoint") or {}
+        subject = c.get("credentialSubject") if isinstance(c.get("credentialSubject"), Mapping) else {}
+        sp = subject.get("supplyPoint") if isinstance(subject.get("supplyPoint"), Mapping) else {}
         if point is not None and point not in (sp.get("mpan"), sp.get("mprn")):
             return f"{c.get('id')} is for supply point {sp.get('mpan') or sp.get('mprn')}, not {point} as asked"
         for key, later in (("periodStart", False), ("periodEnd", True)):
             if key in variables:
-                have, want = parse_datetime(subject.get(key)), parse_datetime(variables[key])
+                try:
+                    have, want = parse_datetime(subject.get(key), field=key), parse_datetime(variables[key], field=key)
+                except PerseusError as exc:
+                    return f"{c.get('id')}: {exc.message}"
                 if (have < want) if later else (have > want):
                     return f"{c.get('id')} covers {subject.get('periodStart')} to {subject.get('periodEnd')}, not the period asked for"
     return None
@@ -481,24 +490,40 @@ def add_exchange_routes(app: Any, state: ServiceState, *, read_json: Callable[..
     app.state.exchanges = service
     json_type = "application/json"
 
-    @app.post("/workflows/{workflow_id}/exchanges", status_code=201, summary="Create an exchange", tags=["exchanges"])
+    @app.post(
+        "/workflows/{workflow_id}/exchanges", status_code=201, summary="Create an exchange", tags=["exchanges"],
+        responses=openapi.responses(400, 401, 404, 413, 415, ok=(201, "The exchange (its URL is in Location)", {"type": "object"})),
+        openapi_extra=openapi.request_body({"type": "object", "properties": {"variables": {"type": "object"}}}, "What to ask for: supplyPoint, periodStart, periodEnd"),
+    )
     async def create_exchange(workflow_id: str, request: Request, grant: Any = Depends(authenticate)) -> Response:  # noqa: B008
         body = (await read_json(request))[0]
         location, answer = await blocking(functools.partial(service.create, workflow_id, body))
         return Response(orjson.dumps(answer), status_code=201, media_type=json_type, headers={"Location": location})
 
-    @app.post("/workflows/{workflow_id}/exchanges/{exchange_id}", summary="Take part in an exchange", tags=["exchanges"])
+    @app.post(
+        "/workflows/{workflow_id}/exchanges/{exchange_id}", summary="Take part in an exchange", tags=["exchanges"],
+        responses=openapi.responses(400, 403, 404, 409, 413, 415, ok=(200, "A presentation request, a receipt, or released data (encrypted)", {"type": "object"})),
+        openapi_extra=openapi.request_body({"type": "object"}, "{} to get the presentation request; then {verifiablePresentation} or {encryptedPresentation}"),
+    )
     async def exchange_step(workflow_id: str, exchange_id: str, request: Request) -> Response:
         body = (await read_json(request))[0]
         outcome = await blocking(functools.partial(service.step, workflow_id, exchange_id, body))
         return Response(orjson.dumps(outcome.body), status_code=outcome.status, media_type=json_type)
 
-    @app.post("/challenges", status_code=201, summary="A single-use challenge for a presentation", tags=["exchanges"])
+    @app.post(
+        "/challenges", status_code=201, summary="A single-use challenge for a presentation", tags=["exchanges"],
+        responses=openapi.responses(ok=(201, "The challenge and the domain to use with it", {"type": "object"})),
+        openapi_extra=openapi.request_body({"type": "object"}, "{} (the VC API takes no parameters)"),
+    )
     async def new_challenge() -> Response:
         challenge = await blocking(service.new_challenge)
         return Response(orjson.dumps({"challenge": challenge, "domain": service.domain}), status_code=201, media_type=json_type)
 
-    @app.post("/permissions/status-lists", summary="A holder pushes its signed permission status list", tags=["exchanges"])
+    @app.post(
+        "/permissions/status-lists", summary="Push a signed status list (an SME's withdrawal, a provider's lists)", tags=["exchanges"],
+        responses=openapi.responses(400, 409, 413, 415, ok=(200, "Whether it was kept (only a newer list replaces one)", {"type": "object"})),
+        openapi_extra=openapi.request_body({"type": "object"}, "A signed BitstringStatusListCredential"),
+    )
     async def push_status_list(request: Request) -> Response:
         body = (await read_json(request))[0]
         answer = await blocking(functools.partial(service.push_status_list, body))

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from fastapi.testclient import TestClient
 from perseus.issuer.holder.wallet import Holder
 from perseus.issuer.service.app import create_app
@@ -277,3 +279,31 @@ def test_the_edp_refuses_a_recipient_the_registry_does_not_accredit(world: World
     world.edp.app.state.exchanges.registry = snapshot
     _, refused = release(world, world.sme.grant(terms(world.cap_did)))
     assert refused.status_code == 403 and refused.json()["code"] == "RECIPIENT_NOT_ACCREDITED", refused.text
+
+
+def test_the_exchange_endpoints_are_documented(world: World) -> None:
+    paths = world.cap.get("/openapi.json").json()["paths"]
+    for path in ("/workflows/{workflow_id}/exchanges", "/workflows/{workflow_id}/exchanges/{exchange_id}", "/challenges", "/permissions/status-lists"):
+        assert paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]["type"] == "object", path
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.one_of(
+        st.none(), st.integers(), st.lists(st.integers(), max_size=2),
+        st.dictionaries(
+            st.sampled_from(["variables", "verifiablePresentation", "encryptedPresentation", "type", "@context", "holder", "proof"]),
+            st.none() | st.booleans() | st.text(max_size=8) | st.lists(st.text(max_size=3), max_size=2) | st.dictionaries(st.sampled_from(["supplyPoint", "periodStart", "type", "id", "proof"]), st.text(max_size=8), max_size=3),
+            max_size=3,
+        ),
+    ),
+)
+def test_no_body_makes_an_exchange_endpoint_answer_500(world: World, body: Any) -> None:
+    location = world.cap.post("/workflows/receive/exchanges", json={}, headers=AUTH).headers["Location"]
+    for path in ("/workflows/receive/exchanges", location, "/permissions/status-lists", "/challenges"):
+        answer = world.cap.post(path, json=body, headers=AUTH)
+        assert answer.status_code < 500, (path, answer.text)
+    world.cap.post(location, json={})
+    answer = world.cap.post(location, json=body)
+    assert answer.status_code < 500, answer.text
+    assert receipts(world.cap_state, location) is None
