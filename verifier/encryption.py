@@ -8,7 +8,7 @@ documents (did:web).
 
     token = encrypt_for(presentation, recipient_key)                  # str, compact JWE
     presentation = decrypt(token, private_key)                         # dict; or one call that also verifies:
-    result = open_presentation(token, private_key, challenge=..., domain=...)
+    result = perseus.verifier.presentation.open_presentation(token, private_key, challenge=..., domain=...)
 
 What is refused before any decryption, each as `EncryptionError` with a reason: any ``alg`` or ``enc`` other
 than the two above (``none``, ``dir``, RSA, A128KW, a downgrade to A128GCM or CBC), compression (``zip``),

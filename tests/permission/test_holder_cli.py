@@ -46,6 +46,12 @@ def test_the_whole_wallet_from_the_command_line(wallet: Path, capsys: pytest.Cap
     assert code == 0 and "shares 2 credential(s)" in err
     vp = json.loads((wallet / "vp.json").read_text())
     assert verify_presentation(vp, challenge="challenge-1", domain="https://cap.example", recipient=cap.controller).verified
+    code, _, _ = run(capsys, "present", str(wallet / "req.json"), "--encrypt-to", cap.controller, "-o", str(wallet / "vp.jwe"))
+    assert code == 0
+    from perseus.verifier.encryption import decrypt
+
+    opened = decrypt((wallet / "vp.jwe").read_text(), cap.secret_key)
+    assert opened["holder"] == did and len(opened["verifiableCredential"]) == 3
     code, out, _ = run(capsys, "permission", "withdraw", permission["id"], "--status-list", str(wallet / "sl.json"))
     assert code == 0 and "may no longer receive" in out
     withdrawn = verify_presentation(vp, challenge="challenge-1", domain="https://cap.example", recipient=cap.controller, status_lists=[json.loads((wallet / "sl.json").read_text())])
