@@ -36,6 +36,7 @@ __all__ = [
     "from_ib1_record",
     "terms_of",
     "to_ib1_record",
+    "to_permission_step",
 ]
 
 PERSEUS_CONTEXT: Final = "https://w3id.org/perseus/credentials/v1"
@@ -275,3 +276,20 @@ def from_ib1_record(
         parent=record.get(_PREFIX + "parentPermission"),
         measures=tuple(measures),
     )
+
+
+def to_permission_step(credential: Mapping[str, Any], *, step_id: str | None = None) -> dict[str, Any]:
+    """The IB1 provenance record ``permission`` step for a permission credential (before signing the record).
+
+    IB1 provenance 1.0: ``{id, type: "permission", timestamp, account, allows: {licenses, processes}, expires}``;
+    the timestamp is when the permission was last granted. ``id`` defaults to the credential's id.
+    """
+    t = terms_of(credential)
+    return {
+        "id": step_id or str(credential.get("id")),
+        "type": "permission",
+        "timestamp": format_datetime(t.last_granted),
+        "account": t.account,
+        "allows": {"licenses": [t.license], "processes": list(t.processes)},
+        "expires": format_datetime(t.expires),
+    }

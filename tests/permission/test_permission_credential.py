@@ -15,6 +15,7 @@ from perseus.issuer.holder.permissions import (
     from_ib1_record,
     terms_of,
     to_ib1_record,
+    to_permission_step,
 )
 from perseus.verifier.meters import mpan_check_digit
 from perseus.verifier.permission import PermissionError_, read_permission
@@ -140,3 +141,16 @@ def test_terms_survive_credential_and_ib1_record_round_trips(original: Permissio
     credential = build_permission(SME, original)
     assert terms_of(credential) == original
     assert from_ib1_record(to_ib1_record(credential)) == original
+
+
+def test_a_permission_becomes_an_ib1_provenance_permission_step() -> None:
+    credential = build_permission(SME, terms(CAP))
+    step = to_permission_step(credential)
+    assert step == {
+        "id": credential["id"],
+        "type": "permission",
+        "timestamp": credential["credentialSubject"]["lastGranted"],
+        "account": "edp-account-4471",
+        "allows": {"licenses": [LICENCE], "processes": [PROCESS]},
+        "expires": credential["credentialSubject"]["permissionExpires"],
+    }
