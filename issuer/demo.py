@@ -168,10 +168,16 @@ def _cmd_demo(args: Any) -> int:
 
 
 def register(commands: Any) -> None:
+    from .perseus_demo import _cmd_demo as whole_flow
+
     demo = commands.add_parser(
         "demo",
-        help="run the issuer service and take a credential through issue, verify, revoke, verify (no setup needed)",
-        description="Start the issuer service on embedded defaults in a temporary directory, then through HTTP: issue a "
-        "Perseus tariff credential, verify it, revoke it, verify it again (it fails: revoked). Prints each step.",
+        help="the whole Perseus flow on loopback: registry, EDP, SME permission, CAP exchange, bank, withdrawal (no setup needed)",
+        description="Run the whole Perseus flow on loopback in a temporary directory, printing each step: a trust registry; "
+        "the EDP issues consumption; the SME grants permission to a CAP; the CAP asks through an exchange and receives "
+        "the data encrypted; it issues an emissions report and grants the bank an onward permission; the bank verifies "
+        "the chain offline; the SME withdraws, and the next release is refused. --issuer-only runs the original issuer "
+        "round trip instead (issue, verify, revoke, verify).",
     )
-    demo.set_defaults(run=_cmd_demo)
+    demo.add_argument("--issuer-only", action="store_true", help="only the issuer service's round trip: issue, verify, revoke, verify")
+    demo.set_defaults(run=whole_flow)

@@ -191,7 +191,6 @@ def decide(
     configured = frameworks if frameworks is not None else default_frameworks()
     did = verification_method.split("#", 1)[0]
     found = snapshot.lookup(did)
-    when = _fmt(at)
     if found is None:
         return Decision(False, "REGISTRY_ENTITY_NOT_FOUND",
                         f"the signing key {did} belongs to no entity in the {snapshot.label()}: the issuer is not accredited there")

@@ -153,6 +153,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.checks is None:
         checks.add("accreditation")  # with no --registry the report says it was not checked
+    if args.recipient is not None:
+        checks.add("permission")  # issue 12: data must be covered by a permission (--input) for this recipient
     registry, registry_state = _load_registry(args)
     text = read_text(args.file, "credential")
     token = _jwt_of(text, args.file)
@@ -178,7 +180,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             raise UsageError("--registry: the accreditation check reads a Data Integrity proof's key and time; it does not check vc+jwt credentials yet")
         result = verify_jwt(token, **common)
     else:
-        result = verify_credential(document, registry=registry, registry_framework=args.registry_framework, ib1=_ib1_options(args), **common)
+        result = verify_credential(
+            document, registry=registry, registry_framework=args.registry_framework, ib1=_ib1_options(args),
+            permission_recipient=args.recipient, **common,
+        )
     if registry is not None and registry.usable and registry_state is not None:
         registry_state.accept(registry)
         try:
@@ -294,6 +299,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         action="append",
         metavar="FILE",
         help="a credential this one links to (relatedResource), for the connectedness check; repeat for each",
+    )
+    verify.add_argument(
+        "--recipient",
+        metavar="DID",
+        help="you are this recipient: the data must be covered by a permission for you, given with --input (and its "
+        "grantor's status list with --status-list), in date and not withdrawn",
     )
     verify.add_argument(
         "--status-list",

@@ -52,6 +52,7 @@ SHAPES = {
     "EnergyConsumptionCredential": "consumption.schema.json",
     "TariffCredential": "tariff.schema.json",
     "EmissionsReportCredential": "emissions.schema.json",
+    "PermissionCredential": "permission.schema.json",  # issue 12: permissions (perseus.issuer.holder)
 }
 
 _CHECK = "shape"
@@ -122,6 +123,8 @@ def validate_shape(credential: Any) -> list[ProblemDetail]:
         problems += _consumption_problems(subject)
     elif kind == "TariffCredential":
         problems += _tariff_problems(subject)
+    elif kind == "PermissionCredential":
+        problems += _permission_problems(subject)
     else:
         problems += _emissions_problems(credential, subject)
     return problems
@@ -270,4 +273,20 @@ def _emissions_problems(credential: dict[str, Any], subject: dict[str, Any]) -> 
     for i, cid in enumerate(derived if isinstance(derived, list) else [derived]):
         if cid not in linked:
             problems.append(_problem(f"$.provenance.derivedFrom[{i}]: {cid} is not in relatedResource with a digest"))
+    return problems
+
+
+def _permission_problems(subject: dict[str, Any]) -> list[ProblemDetail]:
+    """A permission's period must not end before it starts, nor its measures miss its supply points' measures."""
+    problems: list[ProblemDetail] = []
+    if "periodStart" in subject and "periodEnd" in subject and _instant(subject["periodEnd"]) <= _instant(subject["periodStart"]):
+        problems.append(_problem("$.credentialSubject.periodEnd: the permitted data period ends at or before it starts"))
+    measures = set(subject["permittedMeasure"])
+    for i, point in enumerate(subject["supplyPoint"]):
+        problems += _supply_point_problems(point, f"$.credentialSubject.supplyPoint[{i}]")
+        if point["measure"] not in measures:
+            problems.append(_problem(
+                f"$.credentialSubject.supplyPoint[{i}].measure: {point['measure']} is not among the permitted measures "
+                f"({', '.join(sorted(measures))})"
+            ))
     return problems

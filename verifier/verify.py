@@ -25,6 +25,9 @@ Checks (names as used by `--checks` and the VC API):
 * ``provenance`` — an IB1 provenance record the credential carries (``provenance.ib1ProvenanceRecord``)
   verifies: IB1 signatures, certificate chains to the pinned roots at signing time, roles, origins
   (``ib1=Ib1Options(...)``, `--ib1-roots FILE`); runs only when a record is present.
+* ``permission`` — (on request) an energy-data or emissions credential is covered by a permission credential
+  among ``inputs`` for ``permission_recipient``, in date and not withdrawn (its status against the SME's list
+  in ``status_lists``), its parents too (verifier/permission.py).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from .result import CheckResult, ProblemDetail, VerificationResult
 from .status import HttpGet, status_check, status_check_online
 from .suites import ALL_SUITES, LEGACY_PROOF_TYPES, proof_suite_name
 
-CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation", "provenance")
+CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation", "provenance", "permission")
 DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness", "provenance")
 
 
@@ -77,6 +80,7 @@ def verify_credential(
     registry_frameworks: Any = None,
     registry_framework: str | None = None,
     ib1: Any = None,
+    permission_recipient: str | None = None,
     _depth: int = 0,
     _seen: frozenset[str] = frozenset(),
 ) -> VerificationResult:
@@ -136,7 +140,7 @@ def verify_credential(
     if form_errors:
         # Its JSON is not the form whose keys name what the proof covers: reading dates, status entries or
         # links from it could read something other than what was signed, so those checks do not run.
-        for name in ("validity", "status", "shape", "connectedness", "accreditation", "provenance"):
+        for name in ("validity", "status", "shape", "connectedness", "accreditation", "provenance", "permission"):
             if name in wanted:
                 result.add(CheckResult(name, "skipped", "not checked: the credential is not in plain JSON-LD form (see format)"))
         return result
@@ -183,7 +187,24 @@ def verify_credential(
             result.add(
                 accreditation_check(document, outcomes, registry, frameworks=registry_frameworks, framework=registry_framework)
             )
+    if "permission" in wanted and _depth == 0:  # issue 12: the SME's permission (verifier/permission.py)
+        from .permission import permission_check
+
+        given = [_as_json(i) for i in (inputs.values() if isinstance(inputs, Mapping) else inputs)]
+        result.add(permission_check([document], recipient=permission_recipient, status_lists=status_lists, now=now, loader=loader, inputs=given))
     return result
+
+
+def _as_json(value: Any) -> Any:
+    """An input as JSON (the CLI passes inputs as their bytes, for digests); unreadable ones are left out."""
+    if isinstance(value, (bytes, bytearray, str)):
+        import json
+
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
 
 
 def _status_not_fetched() -> CheckResult:

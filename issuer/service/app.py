@@ -341,6 +341,10 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
             media_type=JSON,
         )
 
+    # -- exchanges, challenges, permission status lists (issue 12: exchanges.py) ---------------------------
+    from .exchanges import add_exchange_routes
+
+    add_exchange_routes(app, state, read_json=read_json, authenticate=authenticate, blocking=blocking)
     return app
 
 

@@ -139,7 +139,59 @@ def _m0001_initial(conn: Connection) -> None:
     m.create_all(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _m0001_initial),)
+def _m0002_exchanges(conn: Connection) -> None:
+    """VC API exchanges and challenges, receipts and their events, and the permission status lists holders
+    push (issue 12: permission and secure exchange)."""
+    p = TABLE_PREFIX
+    m = MetaData()
+    Table(
+        p + "challenges", m,
+        Column("challenge", String(128), primary_key=True),
+        Column("purpose", String(16), nullable=False),
+        Column("exchange_id", String(64)),
+        Column("domain", String(2048), nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("expires_at", UtcDateTime, nullable=False),
+        Column("used_at", UtcDateTime),
+    )
+    Table(
+        p + "exchanges", m,
+        Column("exchange_id", String(64), primary_key=True),
+        Column("workflow_id", String(64), nullable=False),
+        Column("state", String(16), nullable=False),
+        Column("challenge", String(128)),
+        Column("holder", String(2048)),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+        Column("expires_at", UtcDateTime, nullable=False),
+        Column("variables_json", Text),
+        Column("receipt_json", Text),
+    )
+    Table(
+        p + "exchange_events", m,
+        Column("event_id", Integer, primary_key=True, autoincrement=True),
+        Column("exchange_id", String(64), nullable=False),
+        Column("outcome", String(16), nullable=False),
+        Column("code", String(64)),
+        Column("detail", Text),
+        Column("at", UtcDateTime, nullable=False),
+        Index("ix_" + p + "exchange_events_exchange", "exchange_id"),
+    )
+    Table(
+        p + "permission_status_lists", m,
+        Column("url", String(2048), primary_key=True),
+        Column("issuer", String(2048), nullable=False),
+        Column("valid_from", UtcDateTime, nullable=False),
+        Column("credential_json", Text, nullable=False),
+        Column("received_at", UtcDateTime, nullable=False),
+    )
+    m.create_all(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _m0001_initial),
+    Migration(2, "exchanges, challenges, receipts, permission status lists", _m0002_exchanges),
+)
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -172,3 +172,57 @@ status_events = Table(
     Column("changed_at", UtcDateTime, nullable=False),
     Index("ix_" + TABLE_PREFIX + "status_events_credential", "credential_id"),
 )
+
+# -- VC API exchanges (issue 12; migration 2) -----------------------------------------------------------------
+# A challenge is single-use: ``used_at`` is set in the same transaction that checks it is unset. An exchange
+# moves pending -> requested -> complete | refused; its receipt says what was shared, with whom, under which
+# permission; every completion and refusal is an event. Holders push their signed permission status lists.
+
+challenges = Table(
+    TABLE_PREFIX + "challenges",
+    metadata,
+    Column("challenge", String(128), primary_key=True),
+    Column("purpose", String(16), nullable=False),  # exchange | verify
+    Column("exchange_id", String(64)),
+    Column("domain", String(2048), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+exchanges = Table(
+    TABLE_PREFIX + "exchanges",
+    metadata,
+    Column("exchange_id", String(64), primary_key=True),
+    Column("workflow_id", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # pending | requested | complete | refused
+    Column("challenge", String(128)),
+    Column("holder", String(2048)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("variables_json", Text),  # what the exchange asks for (supply point, period), set at creation
+    Column("receipt_json", Text),
+)
+
+exchange_events = Table(
+    TABLE_PREFIX + "exchange_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("exchange_id", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),  # completed | released | refused
+    Column("code", String(64)),
+    Column("detail", Text),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_" + TABLE_PREFIX + "exchange_events_exchange", "exchange_id"),
+)
+
+permission_status_lists = Table(
+    TABLE_PREFIX + "permission_status_lists",
+    metadata,
+    Column("url", String(2048), primary_key=True),
+    Column("issuer", String(2048), nullable=False),
+    Column("valid_from", UtcDateTime, nullable=False),
+    Column("credential_json", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+)
