@@ -172,10 +172,39 @@ def test_path_ids_never_500(shared_client: Any, issuer_did: str, odd: str, route
     assert_no_500_and_errors_are_problems(answer, url)
 
 
+# The selective-disclosure and exchange routes: a well-formed body of each, mutated at every path.
+NEWER_ROUTE_BODIES: dict[str, Any] = {
+    "/credentials/derive": {"verifiableCredential": example_credential("did:example:issuer"), "options": {"selectivePointers": ["/credentialSubject"]}},
+    "/workflows/receive/exchanges": {"ttl": 300},
+    "/workflows/release/exchanges": {"ttl": 300},
+    "/workflows/receive/exchanges/x-1": {},
+    "/challenges": {},
+    "/permissions/status-lists": {"statusListCredential": example_credential("did:example:sme")},
+}
+
+
+@settings(FUZZ, max_examples=60)
+@given(data=st.data(), route=st.sampled_from(sorted(NEWER_ROUTE_BODIES)), auth=st.booleans())
+def test_derive_exchange_and_challenge_routes_never_500(shared_client: Any, data: st.DataObject, route: str, auth: bool) -> None:
+    answer = post_json(shared_client, route, data.draw(_mutated(NEWER_ROUTE_BODIES[route])), auth=auth)
+    assert_no_500_and_errors_are_problems(answer, route)
+
+
+@settings(FUZZ, max_examples=30)
+@given(odd=st.sampled_from(ODD_IDS), template=st.sampled_from(["/workflows/+/exchanges", "/workflows/receive/exchanges/+", "/workflows/+/exchanges/+"]))
+def test_exchange_path_ids_never_500(shared_client: Any, odd: str, template: str) -> None:
+    encoded = odd.encode("utf-8", "surrogatepass").hex()
+    segment = "".join(f"%{encoded[i:i + 2]}" for i in range(0, len(encoded), 2))
+    url = template.replace("+", segment)
+    assert_no_500_and_errors_are_problems(shared_client.post(url, headers=AUTH, json={}), url)
+
+
 def test_every_documented_route_was_fuzzed(shared_client: Any) -> None:
     paths = set(shared_client.get("/openapi.json").json()["paths"])
     fuzzed = {"/credentials/issue", "/issuers/{profile_id}/credentials/issue", "/credentials/verify", "/presentations/verify", "/credentials/status",
-              "/credentials/{credential_id}", "/status/{list_id}", "/status/{list_id}/publish", "/issuers", "/issuers/{profile_id}", "/healthz"}
+              "/credentials/{credential_id}", "/status/{list_id}", "/status/{list_id}/publish", "/issuers", "/issuers/{profile_id}", "/healthz",
+              "/credentials/derive", "/challenges", "/permissions/status-lists", "/workflows/{workflow_id}/exchanges",
+              "/workflows/{workflow_id}/exchanges/{exchange_id}"}
     assert paths <= fuzzed | {"/openapi.json"}, paths - fuzzed
 
 
