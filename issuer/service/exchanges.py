@@ -35,7 +35,6 @@ Out-of-order steps (a presentation before the request, anything after completion
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -68,7 +67,6 @@ __all__ = ["CHALLENGE_TTL", "EXCHANGE_TTL", "WORKFLOWS", "ExchangeService", "add
 
 CHALLENGE_TTL: Final = timedelta(minutes=5)
 EXCHANGE_TTL: Final = timedelta(minutes=15)
-REGISTRY_ENV: Final = "PERSEUS_REGISTRY_SNAPSHOT"
 WORKFLOWS: Final = ("receive", "release")
 _RELEASE_SCAN_LIMIT: Final = 10_000  # most recent issued credentials a release looks through (see release())
 
@@ -88,12 +86,23 @@ class ExchangeService:
 
     def __init__(self, state: ServiceState, *, registry: Any = None, clock: Callable[[], datetime] = utc_now) -> None:
         self.state = state
-        self.registry = registry
+        self._registry = registry  # a fixed snapshot (tests); otherwise the service's configured one, as it is now
         self.clock = clock
         profile = state.settings.default_profile
         self.profile = profile if any(p.profile_id == profile for p in state.storage.list_profiles()) else state.storage.list_profiles()[0].profile_id
         self.did = state.storage.get_profile(self.profile).issuer
         self.domain = state.base_url
+
+    @property
+    def registry(self) -> Any:
+        """The trust registry snapshot recipients are checked against (None when none is configured)."""
+        if self._registry is not None:
+            return self._registry
+        return self.state.registry.current() if self.state.registry is not None else None
+
+    @registry.setter
+    def registry(self, snapshot: Any) -> None:
+        self._registry = snapshot
 
     # -- storage helpers
 
@@ -475,18 +484,9 @@ def _unmet(variables: Mapping[str, Any], credentials: Sequence[Mapping[str, Any]
     return None
 
 
-def _load_registry() -> Any:
-    path = os.environ.get(REGISTRY_ENV)
-    if not path:
-        return None
-    from perseus.verifier.registry_snapshot import load_snapshot
-
-    return load_snapshot(path)
-
-
 def add_exchange_routes(app: Any, state: ServiceState, *, read_json: Callable[..., Any], authenticate: Callable[..., Any], blocking: Callable[..., Any]) -> ExchangeService:
     """Register the exchange, challenge and permission-status routes on ``app`` (called from app.py)."""
-    service = ExchangeService(state, registry=_load_registry())
+    service = ExchangeService(state)
     app.state.exchanges = service
     json_type = "application/json"
 

@@ -40,6 +40,15 @@ these settings bound the rest:
 * ``status_fetch_max_bytes`` (``PERSEUS_STATUS_FETCH_MAX_BYTES``; default 1 MiB) — the largest status
   list credential read (one of a million random entries is ~170 KB).
 
+* ``registry_snapshot`` (``PERSEUS_REGISTRY_SNAPSHOT``) — a signed trust-registry snapshot file (written
+  by `perseus registry snapshot -o FILE`, replaced by a daily job); with it, the verify endpoints add the
+  ``accreditation`` check and enforce the issuer binding for every issuer the registry knows, and exchanges
+  check recipients against it. Re-read when the file changes;
+* ``registry_trust_anchor`` (``PERSEUS_REGISTRY_TRUST_ANCHOR``) — the operator's key that must have signed
+  it (a did:key; comma-separate several); required with the snapshot;
+* ``registry_grace_seconds`` (``PERSEUS_REGISTRY_GRACE_SECONDS``; default 0) — how long past its
+  ``nextUpdate`` a snapshot is still accepted.
+
 On PostgreSQL, ``base_url`` is required (`perseus.issuer.service.state.check_deployment` says why).
 
 Why a token may be bound to profiles (``token=profile1|profile2``): one service can issue as several
@@ -129,6 +138,10 @@ class Settings(BaseSettings):
     status_fetch_max_bytes: int = Field(default=DEFAULT_STATUS_FETCH_MAX_BYTES, ge=1024, le=64 * 1024 * 1024)
     status_fetch_max_lists: int = Field(default=DEFAULT_STATUS_FETCH_MAX_LISTS, ge=1, le=1000)
     status_fetch_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    # The trust registry (registry_source.py): verify issuers' accreditation, and exchanges' recipients.
+    registry_snapshot: Path | None = None
+    registry_trust_anchor: str | None = None
+    registry_grace_seconds: int = Field(default=0, ge=0, le=30 * 86400)
     # Issue requests up to this size are signed on the event loop's thread (no thread hop: faster
     # for small credentials); larger ones go to the thread pool so the loop keeps serving.
     inline_max_bytes: int = Field(default=64 * 1024, ge=0)

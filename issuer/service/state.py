@@ -39,6 +39,7 @@ from ..keyfile import read_key_file
 from ..keystore import IssuerKeys, KeyStore, PassphraseKeyStore, create_passphrase_file
 from ..status import StatusListPublisher
 from ..storage import ProfileExistsError, ProfileRecord, StatusListNotFoundError, Storage, open_storage
+from .registry_source import RegistrySource
 from .settings import ConfigError, Settings, TokenTable
 
 __all__ = ["ProfileDirectory", "ServiceState", "StatusFetcher", "check_deployment", "open_keys", "open_service"]
@@ -181,6 +182,7 @@ class ServiceState:
     publisher: StatusListPublisher = field(init=False)
     outbound_policy: OutboundPolicy = field(init=False)
     resolver: Resolver = system_resolver  # tests replace it to play DNS tricks without a DNS server
+    registry: RegistrySource | None = None  # the trust registry snapshot (PERSEUS_REGISTRY_SNAPSHOT), if configured
 
     def __post_init__(self) -> None:
         self.publisher = StatusListPublisher(self.storage, self.keys, self.list_url, loader=self.loader)
@@ -232,6 +234,7 @@ def open_service(settings: Settings, *, keystore: KeyStore | None = None, storag
     deployment passes its own `KeyStore`).
     """
     check_deployment(settings)
+    registry = RegistrySource.from_settings(settings)
     _make_data_dir(settings.data_dir)
     chosen_keystore = keystore or passphrase_keystore(settings)
     tokens = api_tokens(settings)
@@ -253,6 +256,7 @@ def open_service(settings: Settings, *, keystore: KeyStore | None = None, storag
             profiles=directory,
             loader=DocumentLoader(),
             base_url=settings.resolved_base_url,
+            registry=registry,
         )
     except BaseException:
         if storage is None:

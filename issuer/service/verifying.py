@@ -236,7 +236,17 @@ def _verify_enveloped(state: ServiceState, document: dict[str, Any], checks: fro
     if isinstance(payload, dict) and state.profiles.knows_issuer(issuer_id(payload)):
         checks = checks | {"issuer"}  # as for Data Integrity: this service's own DIDs always get the binding
         fetcher = fetcher.for_own_issuer()
-    return verify_jwt(token, loader=state.loader, checks=checks, now=now, status_client=fetcher)
+    result = verify_jwt(token, loader=state.loader, checks=checks, now=now, status_client=fetcher)
+    if state.registry is not None:
+        # The accreditation check reads a Data Integrity proof's key and `created`; a vc+jwt has neither in
+        # that form yet, so with a registry configured it fails closed rather than passing unchecked.
+        result.add(CheckResult("accreditation", "failed", "not checked for a vc+jwt", [ProblemDetail(
+            "ACCREDITATION_NOT_CHECKED",
+            "this service checks issuers against a trust registry, and that check reads Data Integrity proofs only; "
+            "ask the issuer for the credential with a Data Integrity proof",
+            "accreditation",
+        )]))
+    return result
 
 
 def _verify_one(
@@ -246,13 +256,24 @@ def _verify_one(
         return _verify_enveloped(state, document, options.checks, now, fetcher)
     expect = ProofExpectations(proof_purpose=purpose, domain=options.domain, challenge=options.challenge, now=now)
     checks = options.checks
-    if isinstance(document, dict) and state.profiles.knows_issuer(issuer_id(document)):
+    issuer = issuer_id(document) if isinstance(document, dict) else None
+    if state.profiles.knows_issuer(issuer):
         # A credential naming one of this service's own DIDs as issuer: the VC API default of leaving
         # the issuer binding to the caller would let anyone re-sign it with their own key and have
         # this service call it verified. Its status lists are ours, read from storage only.
         checks = checks | {"issuer"}
         fetcher = fetcher.for_own_issuer()
-    return verify_credential(document, loader=state.loader, checks=checks, now=now, expect=expect, status_client=fetcher)
+    registry = state.registry.current() if state.registry is not None else None
+    if registry is not None:
+        # The operator configured a trust registry: every credential's signer must have been accredited
+        # for its type when it signed, and an issuer the registry knows always gets the issuer binding
+        # (a credential naming an accredited EDP but signed by someone else's key is not that EDP's).
+        checks = checks | {"accreditation"}
+        if isinstance(issuer, str) and registry.lookup(issuer.split("#", 1)[0]) is not None:
+            checks = checks | {"issuer"}
+    return verify_credential(
+        document, loader=state.loader, checks=checks, now=now, expect=expect, status_client=fetcher, registry=registry,
+    )
 
 
 def _result_body(result: VerificationResult) -> dict[str, Any]:
