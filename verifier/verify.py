@@ -25,6 +25,9 @@ Checks (names as used by `--checks` and the VC API):
 * ``provenance`` — an IB1 provenance record the credential carries (``provenance.ib1ProvenanceRecord``)
   verifies: IB1 signatures, certificate chains to the pinned roots at signing time, roles, origins
   (``ib1=Ib1Options(...)``, `--ib1-roots FILE`); runs only when a record is present.
+* ``arithmetic`` — a Perseus consumption or tariff credential's stated totals, completeness counts, register
+  and gas conversions and tariff bands recompute exactly from its own readings (verifier/arithmetic.py);
+  on by default, reported only for those types.
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ from .result import CheckResult, ProblemDetail, VerificationResult
 from .status import HttpGet, status_check, status_check_online
 from .suites import ALL_SUITES, LEGACY_PROOF_TYPES, proof_suite_name
 
-CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation", "provenance")
-DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness", "provenance")
+CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation", "provenance", "arithmetic")
+DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness", "provenance", "arithmetic")
 
 
 def parse_checks(value: str | Iterable[str] | None, available: Iterable[str] = CREDENTIAL_CHECKS) -> set[str]:
@@ -136,7 +139,7 @@ def verify_credential(
     if form_errors:
         # Its JSON is not the form whose keys name what the proof covers: reading dates, status entries or
         # links from it could read something other than what was signed, so those checks do not run.
-        for name in ("validity", "status", "shape", "connectedness", "accreditation", "provenance"):
+        for name in ("validity", "status", "shape", "connectedness", "accreditation", "provenance", "arithmetic"):
             if name in wanted:
                 result.add(CheckResult(name, "skipped", "not checked: the credential is not in plain JSON-LD form (see format)"))
         return result
@@ -161,6 +164,14 @@ def verify_credential(
 
         if ib1_records_of(document):
             result.add(provenance_check(document, ib1))
+    if "arithmetic" in wanted:
+        # -- arithmetic (verifier/arithmetic.py): on by default, reported only for Perseus consumption and tariff
+        # credentials; the stated totals, counts, conversions and tariff bands recompute from the credential.
+        from .arithmetic import applies_to, arithmetic_check
+
+        if applies_to(document):
+            result.add(arithmetic_check(document))
+        # -- end arithmetic
     if "connectedness" in wanted and links_of(document):
         pool = inputs if isinstance(inputs, Mapping) else index_inputs(inputs)
 
