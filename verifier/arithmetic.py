@@ -16,7 +16,9 @@ What is recomputed:
   (volume → m³ → kWh by ``volume_m3 × correction_factor × CV / 3.6``, rounded to the stated places by
   the stated rule) and, for gas, the interval totals through that conversion;
 * tariffs — for each period of validity and each day of the week, the time-of-use bands do not overlap
-  and, unless a band without hours covers the rest, cover the whole day.
+  and, unless a band without ``timeOfUse`` covers the rest, cover the whole day (a band with days but no
+  hours covers those whole days; a seasonal band, with ``startDate``/``endDate``, overrides the everyday
+  bands for its dates by design and is not counted as an overlap).
 
 It reads only the credential; it never imports the issuer (dependencies point issuer → verifier).
 Credentials of other types pass through untouched (the check is reported only for Perseus types).
@@ -440,9 +442,14 @@ def _tariff(s: dict[str, Any]) -> list[str]:
                 days = tou.get("daysOfWeek")
                 if isinstance(days, list) and day not in days:
                     continue
+                if "startDate" in tou or "endDate" in tou:
+                    continue  # a seasonal band overrides the everyday bands for its dates, by design
                 any_band = True
-                a = _minute(tou.get("startTime"), f"unitRates[{k}].timeOfUse.startTime")
-                b = _minute(tou.get("endTime"), f"unitRates[{k}].timeOfUse.endTime")
+                if "startTime" not in tou and "endTime" not in tou:
+                    a = b = 0  # a band for whole days (a weekend rate)
+                else:
+                    a = _minute(tou.get("startTime"), f"unitRates[{k}].timeOfUse.startTime")
+                    b = _minute(tou.get("endTime"), f"unitRates[{k}].timeOfUse.endTime")
                 span = list(range(a, b)) if a < b else list(range(a, 1440)) + list(range(0, b))
                 band = str(r.get("band", f"unitRates[{k}]"))
                 for m in span:
