@@ -267,26 +267,37 @@ def _interval_totals(
         day += timedelta(days=1)
     bounds.append(p_end)
     days = [_Counts() for _ in labels]
-    cache: dict[str, float] = {}
-    unit_kwh: dict[str, Decimal | None] = {}
+    # The hot path (17,520 readings a year): instants are parsed once each (a reading's end is the next
+    # one's start) and values are collected as text per day and unit, then summed once per day.
+    cache: dict[Any, float] = {}
+    values: list[dict[Any, list[Any]]] = [{} for _ in labels]
+    parse = datetime.fromisoformat
     bucket = 0
+    low, high = bounds[0], bounds[1]
     for k, r in enumerate(readings):
-        if not isinstance(r, dict):
-            raise ArithmeticError_(f"intervalReadings[{k}] is not a reading")
-        start_text, end_text = r.get("start"), r.get("end")
-        s_ts = cache.get(start_text) if isinstance(start_text, str) else None
-        if s_ts is None:
-            s_ts = cache[start_text] = _instant(start_text, f"intervalReadings[{k}].start").timestamp()
-        e_ts = cache.get(end_text) if isinstance(end_text, str) else None
-        if e_ts is None:
-            e_ts = cache[end_text] = _instant(end_text, f"intervalReadings[{k}].end").timestamp()
+        try:
+            start_text, end_text, quality = r["start"], r["end"], r["quality"]
+            s_ts = cache.get(start_text)
+            if s_ts is None:
+                moment = parse(start_text)
+                if moment.tzinfo is None:
+                    raise ValueError
+                s_ts = cache[start_text] = moment.timestamp()
+            e_ts = cache.get(end_text)
+            if e_ts is None:
+                moment = parse(end_text)
+                if moment.tzinfo is None:
+                    raise ValueError
+                e_ts = cache[end_text] = moment.timestamp()
+        except (TypeError, KeyError, ValueError):
+            raise ArithmeticError_(f"intervalReadings[{k}] has no readable start, end and quality (UTC date-times)") from None
         if s_ts < p_start or e_ts > p_end or e_ts <= s_ts:
             raise ArithmeticError_(f"intervalReadings[{k}] ({start_text} to {end_text}) is not inside the period")
-        if not bounds[bucket] <= s_ts < bounds[bucket + 1]:
+        if not low <= s_ts < high:
             bucket = max(0, min(len(labels) - 1, _find(bounds, s_ts)))
+            low, high = bounds[bucket], bounds[bucket + 1]
         c = days[bucket]
         slots = int(e_ts - s_ts) // _SLOT
-        quality = r.get("quality")
         if quality == "actual":
             c.actual += slots
         elif quality == "estimated":
@@ -296,19 +307,28 @@ def _interval_totals(
         else:
             continue
         unit = r.get("unit")
-        value = _dec(r.get("value"), f"intervalReadings[{k}].value")
-        if unit == "KWH":
-            c.kwh += value
-            continue
-        per = unit_kwh.get(unit, False) if isinstance(unit, str) else None
-        if per is False:
-            per = unit_kwh[unit] = _KWH_PER.get(unit)
-        if per is not None:
-            c.kwh += value * per
-        elif unit in m3_per_unit and factor is not None:
-            c.volume += value * m3_per_unit[unit]
-        else:
-            raise ArithmeticError_(f"intervalReadings[{k}] has unit {unit!r}, which this credential gives no way to convert to kWh")
+        per_unit = values[bucket].get(unit)
+        if per_unit is None:
+            per_unit = values[bucket][unit] = []
+        per_unit.append(r.get("value"))
+    with decimal.localcontext(prec=_PRECISION):
+        for i, by_unit in enumerate(values):
+            c = days[i]
+            for unit, texts in by_unit.items():
+                try:
+                    if any(type(t) is not str for t in texts):
+                        raise TypeError
+                    total = sum(map(Decimal, texts), Decimal(0))
+                except (TypeError, decimal.InvalidOperation):
+                    raise ArithmeticError_(f"a reading of {labels[i]} has a value that is not a decimal string") from None
+                if not total.is_finite():
+                    raise ArithmeticError_(f"a reading of {labels[i]} has a value that is not a finite decimal")
+                if unit in _KWH_PER:
+                    c.kwh += total * _KWH_PER[unit]
+                elif unit in m3_per_unit and factor is not None:
+                    c.volume += total * m3_per_unit[unit]
+                else:
+                    raise ArithmeticError_(f"a reading of {labels[i]} has unit {unit!r}, which this credential gives no way to convert to kWh")
 
     def kwh_of(c: _Counts, like: Decimal) -> Decimal:
         if c.volume and factor is not None:
