@@ -253,6 +253,15 @@ def detect_consumption_format(path: str, text: str) -> str:
     )
 
 
+def _csv_has_unit_column(text: str) -> bool:
+    """Whether a long-form CSV states each reading's unit (then --unit would contradict or repeat it)."""
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error:
+        return False
+    return "unit" in {h.strip().lower() for h in header}
+
+
 def _cmd_consumption(args: argparse.Namespace) -> int:
     from perseus.issuer.energy.errors import InputDataError
 
@@ -292,7 +301,11 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
     default_source = "SmartMeterViaDCC"
     check_mprn = not args.no_mprn_check
     if fmt == "register-reads":
+        if args.unit is not None:
+            raise UsageError(f"{args.input} states the unit of its register (register reads do): leave out --unit {args.unit}")
         reads = load_register_reads(text, check_mprn_digits=check_mprn)
+        if args.mprn and reads.supply_point.fuel == "electricity":
+            raise UsageError(f"{args.input} holds electricity register reads: --mprn names a gas meter")
         point = reads.supply_point
         if postcode:
             point = replace(point, postcode_outcode=_outcode(postcode))
@@ -317,10 +330,28 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
                 method_note += "; read as this project's extension, outside the IB1 schema: " + ", ".join(response.extensions)
             fuel = response.fuel
             postcode = postcode or response.postcode_outcode
+            if args.unit is not None:
+                raise UsageError(f"{args.input} states the unit of each reading (an IB1 response does): leave out --unit {args.unit}")
+            if fuel == "electricity" and args.mprn:
+                raise UsageError(f"{args.input} holds electricity readings: --mprn names a gas meter; give the meter's --mpan")
         else:
-            unit = EnergyUnit.parse(args.unit)
-            intervals = read_long(text, unit=unit) if fmt == "csv-long" else read_wide(text, unit=unit, tz=args.timezone)
-            fuel = "gas" if (args.mprn or unit.is_volume) else "electricity"
+            carries_units = fmt == "csv-long" and _csv_has_unit_column(text)
+            if carries_units and args.unit is not None:
+                raise UsageError(f"{args.input} states the unit of each reading (its unit column): leave out --unit {args.unit}")
+            if args.unit is None and args.mprn and not carries_units:
+                raise UsageError(
+                    f"{args.input} does not say the unit of its gas readings: give --unit (MTQ for m³, HH or FC for an "
+                    "imperial meter, KWH if the file is already in kWh); gas is never assumed to be kWh"
+                )
+            unit = EnergyUnit.parse(args.unit or "KWH")
+            if fmt == "csv-long":
+                intervals = read_long(text, unit=unit, naive_tz=_zone(args.naive_tz).key if args.naive_tz else None)
+            else:
+                intervals = read_wide(text, unit=unit, tz=args.timezone)
+            volumes = any(r.unit.is_volume for r in intervals)
+            if volumes and args.mpan:
+                raise UsageError(f"{args.input} holds gas volumes: --mpan names an electricity meter; give the gas meter's --mprn")
+            fuel = "gas" if (args.mprn or volumes) else "electricity"
         intervals = tuple(r for r in intervals if (start is None or r.start >= start) and (end is None or r.end <= end))
         if not intervals:
             raise UsageError(f"{args.input}: no readings fall within --from/--to")
@@ -680,7 +711,18 @@ def register(commands: Any) -> None:
     m.add_argument("--measure", choices=("import", "export"), default="import", help="import (consumption) or export (default: import)")
     m.add_argument("--postcode", metavar="OUTCODE", help="postcode outcode of the supply, e.g. SE1 (a full postcode is cut to its outcode)")
     m.add_argument("--account", metavar="DID_OR_REF", help="the SME the data belongs to: its DID, or an opaque account reference")
-    m.add_argument("--unit", choices=UNITS, default="KWH", help="unit of CSV values (default: KWH; WHR = Wh, MTQ = m³, FTQ = ft³, HH = hundreds of ft³, FC = thousands of ft³)")
+    m.add_argument(
+        "--unit",
+        choices=UNITS,
+        help="unit of CSV values that carry none (default for electricity: KWH; required for gas; WHR = Wh, MTQ = m³, FTQ = ft³, "
+        "HH = hundreds of ft³, FC = thousands of ft³); refused for input that states its units",
+    )
+    m.add_argument(
+        "--naive-tz",
+        metavar="ZONE",
+        help="long-form CSV whose timestamps have no UTC offset: read them as local times in ZONE (e.g. Europe/London); "
+        "the repeated hour of the autumn clock change is taken in file order",
+    )
     m.add_argument("--timezone", default="Europe/London", help="timezone of local days and months (default: Europe/London)")
     m.add_argument("--from", dest="period_from", metavar="DATE", help="period start: a local date (midnight) or a date-time; readings before it are left out")
     m.add_argument("--to", dest="period_to", metavar="DATE", help="period end (exclusive): a local date or a date-time")
