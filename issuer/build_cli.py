@@ -23,7 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, json_text_problem, parse_json_text, read_json, read_text, write_output
 from perseus.verifier.errors import PerseusError
 
-CONSUMPTION_FORMATS = ("ib1", "csv-long", "csv-wide", "register-reads")
+CONSUMPTION_FORMATS = ("ib1", "csv-long", "csv-wide", "register-reads", "octopus-api", "octopus-csv", "glowmarkt", "n3rgy", "ovo")
+#: Vendor downloads read as they come (issuer/adapters/octopus.py, glowmarkt.py, n3rgy.py, ovo.py).
+VENDOR_FORMATS = ("octopus-api", "octopus-csv", "glowmarkt", "n3rgy", "ovo")
 TARIFF_FORMATS = ("tariff-json", "perseus-tariff")
 SOURCES = ("SmartMeterViaDCC", "SupplierBilling", "CustomerRead", "SupplierTariffData")
 UNITS = ("KWH", "WHR", "MWH", "MTQ", "FTQ", "HH", "FC")
@@ -33,6 +35,11 @@ COLLECTION_METHODS = {
     "csv-long": "half-hourly readings from a CSV export, one row per interval",
     "csv-wide": "half-hourly readings from a CSV export, one row per local day",
     "register-reads": "cumulative register reads from the baseline, with corrections and meter exchanges",
+    "octopus-api": "half-hourly readings from the Octopus Energy consumption API (all pages), as returned",
+    "octopus-csv": "half-hourly readings from an Octopus Energy dashboard CSV download, as downloaded",
+    "glowmarkt": "half-hourly readings from the Hildebrand Glowmarkt (Bright) readings API (PT30M), as returned",
+    "n3rgy": "half-hourly readings from the n3rgy consumer API (timestamps mark each half-hour's end), as returned",
+    "ovo": "half-hourly readings from OVO Energy's half-hourly usage JSON (naive local times), as returned",
 }
 
 _EPILOG_CONSUMPTION = """\
@@ -41,6 +48,11 @@ input formats (detected from the file when --format is not given):
   csv-long        CSV with a header start,end,value[,quality][,unit]; one row per interval
   csv-wide        CSV, one row per local day: a date column then 48 half-hour columns (46 or 50 on clock-change days)
   register-reads  JSON {"format": "perseus-register-reads", ...}: baseline, reads, exchanges, calorific value
+  octopus-api     Octopus consumption API JSON {count, next, results: [...]} (a page, or a JSON array of all pages)
+  octopus-csv     Octopus dashboard CSV download "Consumption (kWh), Start, End" (or the five-column form; m³ for gas)
+  glowmarkt       Hildebrand Glowmarkt/Bright readings {data: [[epoch_seconds, value], ...]}, period PT30M
+  n3rgy           n3rgy consumer API {values: [{timestamp, value}], unit}; timestamps (UTC) end each half-hour
+  ovo             OVO half-hourly usage {electricity|gas: {data: [{consumption, interval: {start, end}}]}}
 
 examples:
   perseus build consumption readings.csv --mpan 1200123456787 --account did:web:sme.example \\
@@ -232,17 +244,34 @@ def detect_consumption_format(path: str, text: str) -> str:
             raise UsageError(f"{path}: {problem}")
         if isinstance(document, dict) and document.get("format") == "perseus-register-reads":
             return "register-reads"
+        from perseus.issuer.adapters.glowmarkt import is_glowmarkt
+        from perseus.issuer.adapters.n3rgy import is_n3rgy
+        from perseus.issuer.adapters.octopus import is_octopus_api
+        from perseus.issuer.adapters.ovo import is_ovo
+
+        if is_octopus_api(document):
+            return "octopus-api"
+        if is_glowmarkt(document):  # before IB1: both have a "data" list (pairs here, objects there)
+            return "glowmarkt"
+        if is_n3rgy(document):
+            return "n3rgy"
+        if is_ovo(document):
+            return "ovo"
         if isinstance(document, dict) and isinstance(document.get("data"), list):
             return "ib1"
         raise UsageError(
-            f"{path}: cannot tell the input format: JSON input must be an IB1 consumption response ({{\"data\": [...]}}) "
-            'or register reads ({"format": "perseus-register-reads"}); or give --format'
+            f"{path}: cannot tell the input format: JSON input must be an IB1 consumption response ({{\"data\": [...]}}), "
+            'register reads ({"format": "perseus-register-reads"}), an Octopus, Glowmarkt, n3rgy or OVO download; or give --format'
         )
     try:
         header = next(csv.reader(io.StringIO(text, newline="")), [])
     except csv.Error as exc:
         raise UsageError(f"{path}: not a CSV file this command reads ({exc}); or give --format") from None
     names = {h.strip().lower() for h in header}
+    from perseus.issuer.adapters.octopus import is_octopus_csv
+
+    if is_octopus_csv(header):
+        return "octopus-csv"
     if {"start", "end", "value"} <= names:
         return "csv-long"
     if len(header) >= 47:
@@ -251,6 +280,37 @@ def detect_consumption_format(path: str, text: str) -> str:
         f"{path}: cannot tell the input format: a CSV needs a header start,end,value (long form) or a date column and "
         "46-50 half-hour columns (wide form); or give --format"
     )
+
+
+def _read_vendor(args: argparse.Namespace, fmt: str, text: str) -> Any:
+    """A vendor download's readings; --unit only where the file does not state its unit, and always for gas."""
+    from perseus.issuer.adapters.glowmarkt import read_glowmarkt
+    from perseus.issuer.adapters.n3rgy import read_n3rgy
+    from perseus.issuer.adapters.octopus import read_octopus_api, read_octopus_csv
+    from perseus.issuer.adapters.ovo import read_ovo
+    from perseus.issuer.energy.model import EnergyUnit
+
+    unit = EnergyUnit.parse(args.unit) if args.unit else None
+    if fmt == "octopus-api":
+        if unit is None and args.mprn:
+            raise UsageError(
+                f"{args.input}: the Octopus API does not state the unit of gas readings (kWh from SMETS1 meters, m³ from "
+                "SMETS2): give --unit KWH or --unit MTQ"
+            )
+        found = read_octopus_api(text, unit=unit or EnergyUnit.KWH)
+    elif fmt == "octopus-csv":
+        found = read_octopus_csv(text)
+    elif fmt == "glowmarkt":
+        found = read_glowmarkt(text, unit=unit)
+    elif fmt == "n3rgy":
+        found = read_n3rgy(text, unit=unit)
+    else:
+        found = read_ovo(text, fuel="gas" if args.mprn else "electricity" if args.mpan else None, tz=args.timezone)
+    if found.unit_stated and unit is not None:
+        raise UsageError(f"{args.input} states the unit of its readings: leave out --unit {args.unit}")
+    if not found.unit_stated and fmt != "octopus-api" and args.mprn and unit is None:
+        raise UsageError(f"{args.input} does not say the unit of its gas readings: give --unit (MTQ for m³, KWH for kWh)")
+    return found
 
 
 def _csv_has_unit_column(text: str) -> bool:
@@ -334,6 +394,15 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
                 raise UsageError(f"{args.input} states the unit of each reading (an IB1 response does): leave out --unit {args.unit}")
             if fuel == "electricity" and args.mprn:
                 raise UsageError(f"{args.input} holds electricity readings: --mprn names a gas meter; give the meter's --mpan")
+        elif fmt in VENDOR_FORMATS:
+            vendor = _read_vendor(args, fmt, text)
+            intervals = vendor.readings
+            volumes = any(r.unit.is_volume for r in intervals)
+            fuel = "gas" if (args.mprn or volumes or vendor.fuel == "gas") else "electricity"
+            if vendor.fuel == "electricity" and args.mprn:
+                raise UsageError(f"{args.input} holds electricity readings: --mprn names a gas meter; give the meter's --mpan")
+            if fuel == "gas" and args.mpan:
+                raise UsageError(f"{args.input} holds gas readings: --mpan names an electricity meter; give the gas meter's --mprn")
         else:
             carries_units = fmt == "csv-long" and _csv_has_unit_column(text)
             if carries_units and args.unit is not None:
