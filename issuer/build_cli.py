@@ -779,7 +779,8 @@ def register(commands: Any) -> None:
     )
     m.add_argument("--measure", choices=("import", "export"), default="import", help="import (consumption) or export (default: import)")
     m.add_argument("--postcode", metavar="OUTCODE", help="postcode outcode of the supply, e.g. SE1 (a full postcode is cut to its outcode)")
-    m.add_argument("--account", metavar="DID_OR_REF", help="the SME the data belongs to: its DID, or an opaque account reference")
+    m.add_argument("--account", metavar="DID_OR_REF", help="required: the SME the data belongs to, its DID or an opaque account "
+                   "reference (register-reads input may name it instead)")
     m.add_argument(
         "--unit",
         choices=UNITS,
@@ -825,6 +826,10 @@ def register(commands: Any) -> None:
     _add_claim_options(c, default_source=None)
     _add_issue_options(c)
     c.set_defaults(run=_cmd_consumption)
+    # --account is required unless the input names the account (register reads do), which argparse cannot say:
+    # show it without brackets in the usage line, as the newcomer reads it (the build still checks it).
+    usage = c.format_usage()
+    c.usage = usage.removeprefix("usage: ").rstrip("\n").replace("[--account DID_OR_REF]", "--account DID_OR_REF")
 
     t = kinds.add_parser(
         "tariff",
