@@ -250,3 +250,6 @@ def register(commands: Any) -> None:
     sign.add_argument("--allow-other-issuer", action="store_true", help="sign although the key's controller is not the "
                       "credential's issuer (an endorsement or witness proof; verifiers' issuer check still applies)")
     sign.set_defaults(run=_cmd_sign)
+    from .status_fetch import register as register_status_fetch  # `perseus status fetch`
+
+    register_status_fetch(commands)
