@@ -325,15 +325,18 @@ def _csv_has_unit_column(text: str) -> bool:
 def _cmd_consumption(args: argparse.Namespace) -> int:
     from perseus.issuer.energy.errors import InputDataError
 
-    try:
-        credential = _build_consumption(args)
-    except InputDataError as exc:
-        raise _in_file(args.input, exc) from None
+    from perseus.issuer.progress import stages
+
+    with stages(3) as progress:
+        try:
+            credential = _build_consumption(args, progress)
+        except InputDataError as exc:
+            raise _in_file(args.input, exc) from None
     write_output(dump_json(credential), args.output)
     return EXIT_OK
 
 
-def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
+def _build_consumption(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
     from perseus.issuer.adapters import load_register_reads, parse_ib1_consumption, read_long, read_wide
     from perseus.issuer.credentials import build_consumption_credential
     from perseus.issuer.energy.consumption import build_consumption
@@ -342,6 +345,8 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
     from perseus.issuer.energy.model import EnergyUnit
     from perseus.issuer.energy.mpan import supply_point
 
+    if progress is not None:
+        progress.step(f"reading {args.input}")
     text = _read_text(args.input)
     fmt = args.format or detect_consumption_format(args.input, text)
     zone = _zone(args.timezone)
@@ -448,6 +453,8 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         if fmt != "ib1":
             raise UsageError("--register-digits applies to ib1 input, whose readings carry the meter's cumulative register")
         series, reconciliation = _cumulative_register(response.cumulative, intervals, args.register_digits)
+    if progress is not None:
+        progress.step("totals, completeness and checks")
     data = build_consumption(
         point,
         account,
@@ -461,6 +468,8 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         correction_factor_source=correction_source,
         hcf=imperial_factor(args.imperial_factor),
     )
+    if progress is not None:
+        progress.step("building and checking the credential")
     metadata, assurance, provenance = _claims(args, default_source=default_source, default_method=COLLECTION_METHODS[fmt] + method_note)
     if fmt == "ib1":
         provenance = _response_record(args, response.provenance, provenance)

@@ -60,12 +60,16 @@ def _cmd_status_fetch(args: argparse.Namespace) -> int:
 
     urls = list_urls(args.source)
     client = OutboundClient(OutboundPolicy(allowed_hosts=frozenset(args.allow_host or ()), deadline=args.timeout))
+    from .progress import stages
+
     fetched: list[tuple[str, Any]] = []
-    for url in urls:
-        try:
-            fetched.append((url, fetch_status_list(url, client)))
-        except PerseusError as exc:
-            raise UsageError(f"{exc.message}; nothing was saved") from None
+    with stages(len(urls), quiet=args.quiet or args.json) as progress:
+        for url in urls:
+            progress.step(f"fetching {url}")
+            try:
+                fetched.append((url, fetch_status_list(url, client)))
+            except PerseusError as exc:
+                raise UsageError(f"{exc.message}; nothing was saved") from None
     directory = Path(args.output)
     try:
         directory.mkdir(parents=True, exist_ok=True)
