@@ -578,6 +578,37 @@ def slice_register_series(series: Any, start: datetime | None, end: datetime | N
 # -- tariff ----------------------------------------------------------------------------------------------------------
 
 
+def _octopus_tariff(args: argparse.Namespace, unit_rates: Any) -> dict[str, Any]:
+    """INPUT is an Octopus unit-rates response (day rates with --night-rates): join it with the other endpoints."""
+    from perseus.issuer.adapters.octopus_tariff import octopus_tariff_bundle
+    from perseus.issuer.energy.errors import InputDataError
+
+    if not args.tariff_code or not args.standing_charges:
+        raise UsageError(f"{args.input} is an Octopus unit-rates response: give --tariff-code (e.g. E-1R-AGILE-24-10-01-C) and --standing-charges FILE")
+    standing = parse_json_text(_read_text(args.standing_charges), "standing charges", args.standing_charges, parse_float=Decimal)
+    band = None
+    if args.night_rates:
+        if not args.night_band:
+            raise UsageError("the Octopus API does not say when night is: give --night-band HH:MM-HH:MM[/GMT] with --night-rates")
+        times, _, basis = args.night_band.partition("/")
+        start, _, end = times.partition("-")
+        if not start or not end or basis not in ("", "GMT", "local"):
+            raise UsageError(f"--night-band {args.night_band!r}: expected HH:MM-HH:MM, optionally /GMT")
+        band = {"start_time": start, "end_time": end, "time_basis": basis or "local"}
+    night = parse_json_text(_read_text(args.night_rates), "night rates", args.night_rates, parse_float=Decimal) if args.night_rates else None
+    try:
+        return octopus_tariff_bundle(
+            args.tariff_code,
+            standing_charges=standing,
+            unit_rates=None if night is not None else unit_rates,
+            day_rates=unit_rates if night is not None else None,
+            night_rates=night,
+            night_band=band,
+        )
+    except InputDataError as exc:
+        raise _in_file(args.input, exc) from None
+
+
 def _cmd_tariff(args: argparse.Namespace) -> int:
     from perseus.issuer.adapters import load_tariff
     from perseus.issuer.credentials import build_tariff_credential
@@ -585,6 +616,12 @@ def _cmd_tariff(args: argparse.Namespace) -> int:
 
     text = _read_text(args.input)
     document = parse_json_text(text, "tariff", args.input, parse_float=Decimal)
+    from perseus.issuer.adapters.octopus_tariff import is_rates_response
+
+    if is_rates_response(document):
+        document = _octopus_tariff(args, document)
+    elif args.tariff_code or args.standing_charges or args.night_rates:
+        raise UsageError(f"{args.input}: --tariff-code, --standing-charges and --night-rates go with an Octopus unit-rates response as INPUT")
     if not isinstance(document, dict):  # load_tariff would read a bare string as a file name
         raise UsageError(f"tariff {args.input!r} must hold a JSON object, not {type(document).__name__}")
     if args.format == "perseus-tariff" and not (isinstance(document, dict) and document.get("format") == "perseus-tariff"):
@@ -849,6 +886,11 @@ def register(commands: Any) -> None:
     )
     t.add_argument("input", metavar="INPUT", help="the tariff JSON file")
     t.add_argument("--format", choices=TARIFF_FORMATS, help="the input format (default: detected from the file)")
+    o = t.add_argument_group("Octopus tariff endpoints as returned (INPUT is the unit-rates response: one page or a JSON array of pages)")
+    o.add_argument("--tariff-code", metavar="CODE", help="the tariff code the responses are for, e.g. E-1R-AGILE-24-10-01-C")
+    o.add_argument("--standing-charges", metavar="FILE", help="the standing-charges endpoint's response")
+    o.add_argument("--night-rates", metavar="FILE", help="Economy 7: the night-unit-rates response (INPUT is then the day rates)")
+    o.add_argument("--night-band", metavar="HH:MM-HH:MM[/GMT]", help="Economy 7: when night is, e.g. 00:30-07:30/GMT (the API does not say)")
     _add_tariff_choices(t)
     _add_claim_options(t, default_source="SupplierTariffData")
     _add_issue_options(t)
