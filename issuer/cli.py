@@ -35,8 +35,8 @@ def _cmd_sign(args: argparse.Namespace) -> int:
 
     key = read_key_file(args.key)
     document = read_json(args.file, "document")
-    _check_issuer(document, key.controller, allow_other=args.allow_other_issuer)
     if args.format == "jwt":
+        _check_issuer(document, key.controller, allow_other=args.allow_other_issuer)
         return _sign_jwt(args, document, key)
     signed = sign_document(
         document,
@@ -50,6 +50,8 @@ def _cmd_sign(args: argparse.Namespace) -> int:
         challenge=args.challenge,
         mandatory_pointers=args.mandatory_pointer,
     )
+    # After signing, so that a key unfit for the suite is reported first; before writing anything.
+    _check_issuer(document, key.controller, allow_other=args.allow_other_issuer)
     write_output(dump_json(signed), args.output)
     return EXIT_OK
 
