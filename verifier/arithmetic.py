@@ -72,6 +72,9 @@ def arithmetic_check(document: dict[str, Any]) -> CheckResult:
         problems = arithmetic_problems(document)
     except ArithmeticError_ as exc:
         return CheckResult(_CHECK, "failed", f"the figures cannot be recomputed: {exc}", [ProblemDetail(_CODE, str(exc), _CHECK)])
+    except (decimal.DecimalException, OverflowError, ValueError) as exc:  # e.g. 1E+999999: no exact figure to compare
+        detail = f"a stated figure is out of the range exact arithmetic can check ({type(exc).__name__})"
+        return CheckResult(_CHECK, "failed", f"the figures cannot be recomputed: {detail}", [ProblemDetail("RANGE_ERROR", detail, _CHECK)])
     if problems:
         return CheckResult(_CHECK, "failed", f"{len(problems)} stated figure(s) do not recompute", problems)
     return CheckResult(_CHECK, "passed", "every stated total, count and conversion recomputes from the credential's own data")

@@ -130,3 +130,11 @@ def test_property_23_hour_day_sums_and_a_changed_reading_is_caught(rows: list[tu
     else:
         assert any(d.startswith("daily total 2023-03-26 kwh") for d in details)
         assert any(d.startswith("monthly total 2023-03 kwh") for d in details)
+
+
+@pytest.mark.parametrize("value", ["1E+999999", "-0", "NaN", "12a", 5.5, None])
+def test_unreadable_figures_fail_with_a_reason_never_an_exception(value: Any) -> None:
+    credential = _load("gas-register-hcf-2023.json")
+    credential["credentialSubject"]["gasConversion"]["kwh"] = value
+    result = arithmetic_check(credential)
+    assert result.outcome == "failed" and result.problems
