@@ -23,7 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from perseus.verifier.cli import EXIT_OK, UsageError, dump_json, json_text_problem, parse_json_text, read_json, read_text, write_output
 from perseus.verifier.errors import PerseusError
 
-CONSUMPTION_FORMATS = ("ib1", "csv-long", "csv-wide", "register-reads")
+CONSUMPTION_FORMATS = ("ib1", "csv-long", "csv-wide", "register-reads", "octopus-api", "octopus-csv", "glowmarkt", "n3rgy", "ovo")
+#: Vendor downloads read as they come (issuer/adapters/octopus.py, glowmarkt.py, n3rgy.py, ovo.py).
+VENDOR_FORMATS = ("octopus-api", "octopus-csv", "glowmarkt", "n3rgy", "ovo")
 TARIFF_FORMATS = ("tariff-json", "perseus-tariff")
 SOURCES = ("SmartMeterViaDCC", "SupplierBilling", "CustomerRead", "SupplierTariffData")
 UNITS = ("KWH", "WHR", "MWH", "MTQ", "FTQ", "HH", "FC")
@@ -33,6 +35,11 @@ COLLECTION_METHODS = {
     "csv-long": "half-hourly readings from a CSV export, one row per interval",
     "csv-wide": "half-hourly readings from a CSV export, one row per local day",
     "register-reads": "cumulative register reads from the baseline, with corrections and meter exchanges",
+    "octopus-api": "half-hourly readings from the Octopus Energy consumption API (all pages), as returned",
+    "octopus-csv": "half-hourly readings from an Octopus Energy dashboard CSV download, as downloaded",
+    "glowmarkt": "half-hourly readings from the Hildebrand Glowmarkt (Bright) readings API (PT30M), as returned",
+    "n3rgy": "half-hourly readings from the n3rgy consumer API (timestamps mark each half-hour's end), as returned",
+    "ovo": "half-hourly readings from OVO Energy's half-hourly usage JSON (naive local times), as returned",
 }
 
 _EPILOG_CONSUMPTION = """\
@@ -41,6 +48,11 @@ input formats (detected from the file when --format is not given):
   csv-long        CSV with a header start,end,value[,quality][,unit]; one row per interval
   csv-wide        CSV, one row per local day: a date column then 48 half-hour columns (46 or 50 on clock-change days)
   register-reads  JSON {"format": "perseus-register-reads", ...}: baseline, reads, exchanges, calorific value
+  octopus-api     Octopus consumption API JSON {count, next, results: [...]} (a page, or a JSON array of all pages)
+  octopus-csv     Octopus dashboard CSV download "Consumption (kWh), Start, End" (or the five-column form; m³ for gas)
+  glowmarkt       Hildebrand Glowmarkt/Bright readings {data: [[epoch_seconds, value], ...]}, period PT30M
+  n3rgy           n3rgy consumer API {values: [{timestamp, value}], unit}; timestamps (UTC) end each half-hour
+  ovo             OVO half-hourly usage {electricity|gas: {data: [{consumption, interval: {start, end}}]}}
 
 examples:
   perseus build consumption readings.csv --mpan 1200123456787 --account did:web:sme.example \\
@@ -232,17 +244,34 @@ def detect_consumption_format(path: str, text: str) -> str:
             raise UsageError(f"{path}: {problem}")
         if isinstance(document, dict) and document.get("format") == "perseus-register-reads":
             return "register-reads"
+        from perseus.issuer.adapters.glowmarkt import is_glowmarkt
+        from perseus.issuer.adapters.n3rgy import is_n3rgy
+        from perseus.issuer.adapters.octopus import is_octopus_api
+        from perseus.issuer.adapters.ovo import is_ovo
+
+        if is_octopus_api(document):
+            return "octopus-api"
+        if is_glowmarkt(document):  # before IB1: both have a "data" list (pairs here, objects there)
+            return "glowmarkt"
+        if is_n3rgy(document):
+            return "n3rgy"
+        if is_ovo(document):
+            return "ovo"
         if isinstance(document, dict) and isinstance(document.get("data"), list):
             return "ib1"
         raise UsageError(
-            f"{path}: cannot tell the input format: JSON input must be an IB1 consumption response ({{\"data\": [...]}}) "
-            'or register reads ({"format": "perseus-register-reads"}); or give --format'
+            f"{path}: cannot tell the input format: JSON input must be an IB1 consumption response ({{\"data\": [...]}}), "
+            'register reads ({"format": "perseus-register-reads"}), an Octopus, Glowmarkt, n3rgy or OVO download; or give --format'
         )
     try:
         header = next(csv.reader(io.StringIO(text, newline="")), [])
     except csv.Error as exc:
         raise UsageError(f"{path}: not a CSV file this command reads ({exc}); or give --format") from None
     names = {h.strip().lower() for h in header}
+    from perseus.issuer.adapters.octopus import is_octopus_csv
+
+    if is_octopus_csv(header):
+        return "octopus-csv"
     if {"start", "end", "value"} <= names:
         return "csv-long"
     if len(header) >= 47:
@@ -253,18 +282,61 @@ def detect_consumption_format(path: str, text: str) -> str:
     )
 
 
+def _read_vendor(args: argparse.Namespace, fmt: str, text: str) -> Any:
+    """A vendor download's readings; --unit only where the file does not state its unit, and always for gas."""
+    from perseus.issuer.adapters.glowmarkt import read_glowmarkt
+    from perseus.issuer.adapters.n3rgy import read_n3rgy
+    from perseus.issuer.adapters.octopus import read_octopus_api, read_octopus_csv
+    from perseus.issuer.adapters.ovo import read_ovo
+    from perseus.issuer.energy.model import EnergyUnit
+
+    unit = EnergyUnit.parse(args.unit) if args.unit else None
+    if fmt == "octopus-api":
+        if unit is None and args.mprn:
+            raise UsageError(
+                f"{args.input}: the Octopus API does not state the unit of gas readings (kWh from SMETS1 meters, m³ from "
+                "SMETS2): give --unit KWH or --unit MTQ"
+            )
+        found = read_octopus_api(text, unit=unit or EnergyUnit.KWH)
+    elif fmt == "octopus-csv":
+        found = read_octopus_csv(text)
+    elif fmt == "glowmarkt":
+        found = read_glowmarkt(text, unit=unit)
+    elif fmt == "n3rgy":
+        found = read_n3rgy(text, unit=unit)
+    else:
+        found = read_ovo(text, fuel="gas" if args.mprn else "electricity" if args.mpan else None, tz=args.timezone)
+    if found.unit_stated and unit is not None:
+        raise UsageError(f"{args.input} states the unit of its readings: leave out --unit {args.unit}")
+    if not found.unit_stated and fmt != "octopus-api" and args.mprn and unit is None:
+        raise UsageError(f"{args.input} does not say the unit of its gas readings: give --unit (MTQ for m³, KWH for kWh)")
+    return found
+
+
+def _csv_has_unit_column(text: str) -> bool:
+    """Whether a long-form CSV states each reading's unit (then --unit would contradict or repeat it)."""
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error:
+        return False
+    return "unit" in {h.strip().lower() for h in header}
+
+
 def _cmd_consumption(args: argparse.Namespace) -> int:
     from perseus.issuer.energy.errors import InputDataError
 
-    try:
-        credential = _build_consumption(args)
-    except InputDataError as exc:
-        raise _in_file(args.input, exc) from None
+    from perseus.issuer.progress import stages
+
+    with stages(3) as progress:
+        try:
+            credential = _build_consumption(args, progress)
+        except InputDataError as exc:
+            raise _in_file(args.input, exc) from None
     write_output(dump_json(credential), args.output)
     return EXIT_OK
 
 
-def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
+def _build_consumption(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
     from perseus.issuer.adapters import load_register_reads, parse_ib1_consumption, read_long, read_wide
     from perseus.issuer.credentials import build_consumption_credential
     from perseus.issuer.energy.consumption import build_consumption
@@ -273,6 +345,8 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
     from perseus.issuer.energy.model import EnergyUnit
     from perseus.issuer.energy.mpan import supply_point
 
+    if progress is not None:
+        progress.step(f"reading {args.input}")
     text = _read_text(args.input)
     fmt = args.format or detect_consumption_format(args.input, text)
     zone = _zone(args.timezone)
@@ -292,7 +366,11 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
     default_source = "SmartMeterViaDCC"
     check_mprn = not args.no_mprn_check
     if fmt == "register-reads":
+        if args.unit is not None:
+            raise UsageError(f"{args.input} states the unit of its register (register reads do): leave out --unit {args.unit}")
         reads = load_register_reads(text, check_mprn_digits=check_mprn)
+        if args.mprn and reads.supply_point.fuel == "electricity":
+            raise UsageError(f"{args.input} holds electricity register reads: --mprn names a gas meter")
         point = reads.supply_point
         if postcode:
             point = replace(point, postcode_outcode=_outcode(postcode))
@@ -317,10 +395,37 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
                 method_note += "; read as this project's extension, outside the IB1 schema: " + ", ".join(response.extensions)
             fuel = response.fuel
             postcode = postcode or response.postcode_outcode
+            if args.unit is not None:
+                raise UsageError(f"{args.input} states the unit of each reading (an IB1 response does): leave out --unit {args.unit}")
+            if fuel == "electricity" and args.mprn:
+                raise UsageError(f"{args.input} holds electricity readings: --mprn names a gas meter; give the meter's --mpan")
+        elif fmt in VENDOR_FORMATS:
+            vendor = _read_vendor(args, fmt, text)
+            intervals = vendor.readings
+            volumes = any(r.unit.is_volume for r in intervals)
+            fuel = "gas" if (args.mprn or volumes or vendor.fuel == "gas") else "electricity"
+            if vendor.fuel == "electricity" and args.mprn:
+                raise UsageError(f"{args.input} holds electricity readings: --mprn names a gas meter; give the meter's --mpan")
+            if fuel == "gas" and args.mpan:
+                raise UsageError(f"{args.input} holds gas readings: --mpan names an electricity meter; give the gas meter's --mprn")
         else:
-            unit = EnergyUnit.parse(args.unit)
-            intervals = read_long(text, unit=unit) if fmt == "csv-long" else read_wide(text, unit=unit, tz=args.timezone)
-            fuel = "gas" if (args.mprn or unit.is_volume) else "electricity"
+            carries_units = fmt == "csv-long" and _csv_has_unit_column(text)
+            if carries_units and args.unit is not None:
+                raise UsageError(f"{args.input} states the unit of each reading (its unit column): leave out --unit {args.unit}")
+            if args.unit is None and args.mprn and not carries_units:
+                raise UsageError(
+                    f"{args.input} does not say the unit of its gas readings: give --unit (MTQ for m³, HH or FC for an "
+                    "imperial meter, KWH if the file is already in kWh); gas is never assumed to be kWh"
+                )
+            unit = EnergyUnit.parse(args.unit or "KWH")
+            if fmt == "csv-long":
+                intervals = read_long(text, unit=unit, naive_tz=_zone(args.naive_tz).key if args.naive_tz else None)
+            else:
+                intervals = read_wide(text, unit=unit, tz=args.timezone)
+            volumes = any(r.unit.is_volume for r in intervals)
+            if volumes and args.mpan:
+                raise UsageError(f"{args.input} holds gas volumes: --mpan names an electricity meter; give the gas meter's --mprn")
+            fuel = "gas" if (args.mprn or volumes) else "electricity"
         intervals = tuple(r for r in intervals if (start is None or r.start >= start) and (end is None or r.end <= end))
         if not intervals:
             raise UsageError(f"{args.input}: no readings fall within --from/--to")
@@ -348,6 +453,8 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         if fmt != "ib1":
             raise UsageError("--register-digits applies to ib1 input, whose readings carry the meter's cumulative register")
         series, reconciliation = _cumulative_register(response.cumulative, intervals, args.register_digits)
+    if progress is not None:
+        progress.step("totals, completeness and checks")
     data = build_consumption(
         point,
         account,
@@ -361,6 +468,8 @@ def _build_consumption(args: argparse.Namespace) -> dict[str, Any]:
         correction_factor_source=correction_source,
         hcf=imperial_factor(args.imperial_factor),
     )
+    if progress is not None:
+        progress.step("building and checking the credential")
     metadata, assurance, provenance = _claims(args, default_source=default_source, default_method=COLLECTION_METHODS[fmt] + method_note)
     if fmt == "ib1":
         provenance = _response_record(args, response.provenance, provenance)
@@ -469,6 +578,37 @@ def slice_register_series(series: Any, start: datetime | None, end: datetime | N
 # -- tariff ----------------------------------------------------------------------------------------------------------
 
 
+def _octopus_tariff(args: argparse.Namespace, unit_rates: Any) -> dict[str, Any]:
+    """INPUT is an Octopus unit-rates response (day rates with --night-rates): join it with the other endpoints."""
+    from perseus.issuer.adapters.octopus_tariff import octopus_tariff_bundle
+    from perseus.issuer.energy.errors import InputDataError
+
+    if not args.tariff_code or not args.standing_charges:
+        raise UsageError(f"{args.input} is an Octopus unit-rates response: give --tariff-code (e.g. E-1R-AGILE-24-10-01-C) and --standing-charges FILE")
+    standing = parse_json_text(_read_text(args.standing_charges), "standing charges", args.standing_charges, parse_float=Decimal)
+    band = None
+    if args.night_rates:
+        if not args.night_band:
+            raise UsageError("the Octopus API does not say when night is: give --night-band HH:MM-HH:MM[/GMT] with --night-rates")
+        times, _, basis = args.night_band.partition("/")
+        start, _, end = times.partition("-")
+        if not start or not end or basis not in ("", "GMT", "local"):
+            raise UsageError(f"--night-band {args.night_band!r}: expected HH:MM-HH:MM, optionally /GMT")
+        band = {"start_time": start, "end_time": end, "time_basis": basis or "local"}
+    night = parse_json_text(_read_text(args.night_rates), "night rates", args.night_rates, parse_float=Decimal) if args.night_rates else None
+    try:
+        return octopus_tariff_bundle(
+            args.tariff_code,
+            standing_charges=standing,
+            unit_rates=None if night is not None else unit_rates,
+            day_rates=unit_rates if night is not None else None,
+            night_rates=night,
+            night_band=band,
+        )
+    except InputDataError as exc:
+        raise _in_file(args.input, exc) from None
+
+
 def _cmd_tariff(args: argparse.Namespace) -> int:
     from perseus.issuer.adapters import load_tariff
     from perseus.issuer.credentials import build_tariff_credential
@@ -476,6 +616,12 @@ def _cmd_tariff(args: argparse.Namespace) -> int:
 
     text = _read_text(args.input)
     document = parse_json_text(text, "tariff", args.input, parse_float=Decimal)
+    from perseus.issuer.adapters.octopus_tariff import is_rates_response
+
+    if is_rates_response(document):
+        document = _octopus_tariff(args, document)
+    elif args.tariff_code or args.standing_charges or args.night_rates:
+        raise UsageError(f"{args.input}: --tariff-code, --standing-charges and --night-rates go with an Octopus unit-rates response as INPUT")
     if not isinstance(document, dict):  # load_tariff would read a bare string as a file name
         raise UsageError(f"tariff {args.input!r} must hold a JSON object, not {type(document).__name__}")
     if args.format == "perseus-tariff" and not (isinstance(document, dict) and document.get("format") == "perseus-tariff"):
@@ -679,8 +825,20 @@ def register(commands: Any) -> None:
     )
     m.add_argument("--measure", choices=("import", "export"), default="import", help="import (consumption) or export (default: import)")
     m.add_argument("--postcode", metavar="OUTCODE", help="postcode outcode of the supply, e.g. SE1 (a full postcode is cut to its outcode)")
-    m.add_argument("--account", metavar="DID_OR_REF", help="the SME the data belongs to: its DID, or an opaque account reference")
-    m.add_argument("--unit", choices=UNITS, default="KWH", help="unit of CSV values (default: KWH; WHR = Wh, MTQ = m³, FTQ = ft³, HH = hundreds of ft³, FC = thousands of ft³)")
+    m.add_argument("--account", metavar="DID_OR_REF", help="required: the SME the data belongs to, its DID or an opaque account "
+                   "reference (register-reads input may name it instead)")
+    m.add_argument(
+        "--unit",
+        choices=UNITS,
+        help="unit of CSV values that carry none (default for electricity: KWH; required for gas; WHR = Wh, MTQ = m³, FTQ = ft³, "
+        "HH = hundreds of ft³, FC = thousands of ft³); refused for input that states its units",
+    )
+    m.add_argument(
+        "--naive-tz",
+        metavar="ZONE",
+        help="long-form CSV whose timestamps have no UTC offset: read them as local times in ZONE (e.g. Europe/London); "
+        "the repeated hour of the autumn clock change is taken in file order",
+    )
     m.add_argument("--timezone", default="Europe/London", help="timezone of local days and months (default: Europe/London)")
     m.add_argument("--from", dest="period_from", metavar="DATE", help="period start: a local date (midnight) or a date-time; readings before it are left out")
     m.add_argument("--to", dest="period_to", metavar="DATE", help="period end (exclusive): a local date or a date-time")
@@ -714,6 +872,10 @@ def register(commands: Any) -> None:
     _add_claim_options(c, default_source=None)
     _add_issue_options(c)
     c.set_defaults(run=_cmd_consumption)
+    # --account is required unless the input names the account (register reads do), which argparse cannot say:
+    # show it without brackets in the usage line, as the newcomer reads it (the build still checks it).
+    usage = c.format_usage()
+    c.usage = usage.removeprefix("usage: ").rstrip("\n").replace("[--account DID_OR_REF]", "--account DID_OR_REF")
 
     t = kinds.add_parser(
         "tariff",
@@ -724,6 +886,11 @@ def register(commands: Any) -> None:
     )
     t.add_argument("input", metavar="INPUT", help="the tariff JSON file")
     t.add_argument("--format", choices=TARIFF_FORMATS, help="the input format (default: detected from the file)")
+    o = t.add_argument_group("Octopus tariff endpoints as returned (INPUT is the unit-rates response: one page or a JSON array of pages)")
+    o.add_argument("--tariff-code", metavar="CODE", help="the tariff code the responses are for, e.g. E-1R-AGILE-24-10-01-C")
+    o.add_argument("--standing-charges", metavar="FILE", help="the standing-charges endpoint's response")
+    o.add_argument("--night-rates", metavar="FILE", help="Economy 7: the night-unit-rates response (INPUT is then the day rates)")
+    o.add_argument("--night-band", metavar="HH:MM-HH:MM[/GMT]", help="Economy 7: when night is, e.g. 00:30-07:30/GMT (the API does not say)")
     _add_tariff_choices(t)
     _add_claim_options(t, default_source="SupplierTariffData")
     _add_issue_options(t)

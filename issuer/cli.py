@@ -36,6 +36,7 @@ def _cmd_sign(args: argparse.Namespace) -> int:
     key = read_key_file(args.key)
     document = read_json(args.file, "document")
     if args.format == "jwt":
+        _check_issuer(document, key.controller, allow_other=args.allow_other_issuer)
         return _sign_jwt(args, document, key)
     signed = sign_document(
         document,
@@ -49,8 +50,27 @@ def _cmd_sign(args: argparse.Namespace) -> int:
         challenge=args.challenge,
         mandatory_pointers=args.mandatory_pointer,
     )
+    # After signing, so that a key unfit for the suite is reported first; before writing anything.
+    _check_issuer(document, key.controller, allow_other=args.allow_other_issuer)
     write_output(dump_json(signed), args.output)
     return EXIT_OK
+
+
+def _check_issuer(document: Any, controller: str, *, allow_other: bool) -> None:
+    """Refuse to sign a credential as someone other than its issuer: verifiers would reject it later (issuer check).
+
+    A second party's proof (an endorsement, a witness) is legitimate, but rare: it is asked for with
+    --allow-other-issuer, so that the common mistake, a wrong key file, stops here with a reason.
+    """
+    if allow_other or not isinstance(document, dict) or "issuer" not in document:
+        return
+    issuer = document["issuer"]
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if issuer_id != controller:
+        raise UsageError(
+            f"the key belongs to {controller}, but the credential's issuer is {issuer_id}: verifiers will reject the proof "
+            "(issuer check); sign with the issuer's key, or give --allow-other-issuer for a proof by another party"
+        )
 
 
 def _sign_jwt(args: argparse.Namespace, document: Any, key: Any) -> int:
@@ -229,4 +249,9 @@ def register(commands: Any) -> None:
     sign.add_argument("--domain", help="restrict the proof to a domain")
     sign.add_argument("--challenge", help="a challenge the proof answers")
     sign.add_argument("-o", "--output", metavar="OUT", help="write the signed document here instead of printing it")
+    sign.add_argument("--allow-other-issuer", action="store_true", help="sign although the key's controller is not the "
+                      "credential's issuer (an endorsement or witness proof; verifiers' issuer check still applies)")
     sign.set_defaults(run=_cmd_sign)
+    from .status_fetch import register as register_status_fetch  # `perseus status fetch`
+
+    register_status_fetch(commands)

@@ -416,11 +416,22 @@ def _plugins() -> list[Callable[[Any], None]]:
     return found
 
 
+def _version() -> str:
+    """The installed distribution's version (`perseus --version`); a source tree without metadata says so."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("perseus-credentials")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser(*, with_plugins: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="perseus",
         description="Perseus credentials: issue, sign and verify energy-data Verifiable Credentials, offline.",
     )
+    parser.add_argument("--version", action="version", version=f"perseus {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     register(commands)
     if with_plugins:

@@ -28,6 +28,9 @@ Checks (names as used by `--checks` and the VC API):
 * ``permission`` — (on request) an energy-data or emissions credential is covered by a permission credential
   among ``inputs`` for ``permission_recipient``, in date and not withdrawn (its status against the SME's list
   in ``status_lists``), its parents too (verifier/permission.py).
+* ``arithmetic`` — a Perseus consumption or tariff credential's stated totals, completeness counts, register
+  and gas conversions and tariff bands recompute exactly from its own readings (verifier/arithmetic.py);
+  on by default, reported only for those types.
 """
 
 from __future__ import annotations
@@ -48,8 +51,10 @@ from .result import CheckResult, ProblemDetail, VerificationResult
 from .status import HttpGet, status_check, status_check_online
 from .suites import ALL_SUITES, LEGACY_PROOF_TYPES, proof_suite_name
 
-CREDENTIAL_CHECKS = ("proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation", "provenance", "permission")
-DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness", "provenance")
+CREDENTIAL_CHECKS = (
+    "proof", "issuer", "validity", "status", "shape", "connectedness", "accreditation", "provenance", "permission", "arithmetic",
+)
+DEFAULT_CHECKS = ("proof", "issuer", "validity", "status", "connectedness", "provenance", "arithmetic")
 
 
 def parse_checks(value: str | Iterable[str] | None, available: Iterable[str] = CREDENTIAL_CHECKS) -> set[str]:
@@ -140,7 +145,7 @@ def verify_credential(
     if form_errors:
         # Its JSON is not the form whose keys name what the proof covers: reading dates, status entries or
         # links from it could read something other than what was signed, so those checks do not run.
-        for name in ("validity", "status", "shape", "connectedness", "accreditation", "provenance", "permission"):
+        for name in ("validity", "status", "shape", "connectedness", "accreditation", "provenance", "permission", "arithmetic"):
             if name in wanted:
                 result.add(CheckResult(name, "skipped", "not checked: the credential is not in plain JSON-LD form (see format)"))
         return result
@@ -165,6 +170,14 @@ def verify_credential(
 
         if ib1_records_of(document):
             result.add(provenance_check(document, ib1))
+    if "arithmetic" in wanted:
+        # -- arithmetic (verifier/arithmetic.py): on by default, reported only for Perseus consumption and tariff
+        # credentials; the stated totals, counts, conversions and tariff bands recompute from the credential.
+        from .arithmetic import applies_to, arithmetic_check
+
+        if applies_to(document):
+            result.add(arithmetic_check(document))
+        # -- end arithmetic
     if "connectedness" in wanted and links_of(document):
         pool = inputs if isinstance(inputs, Mapping) else index_inputs(inputs)
 

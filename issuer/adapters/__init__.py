@@ -5,6 +5,10 @@
   day, 48 columns; 46 or 50 on clock-change days);
 * `register_reads` — register (dial) reads with the statement of baseline, rollover digits, corrections,
   meter exchanges and the gas calorific value;
+* `octopus` — Octopus Energy's consumption API JSON (paginated, newest first) and dashboard CSV download;
+* `glowmarkt` — Hildebrand Glowmarkt/Bright readings (``data: [[epoch, value]]``, PT30M);
+* `n3rgy` — the n3rgy consumer API (``values: [{timestamp, value}]``, UTC, timestamp = end of the half-hour);
+* `ovo` — OVO Energy's half-hourly usage JSON (naive local times, closed intervals);
 * `tariff_json` — a tariff shaped like a supplier's public product API (Octopus-style rates), or our
   richer JSON form with time-of-use restrictions and a fuel mix.
 

@@ -124,7 +124,8 @@ def read_long(
         if start.tzinfo is None or end.tzinfo is None:
             if resolver is None:
                 raise InputDataError(
-                    "timestamp has no offset; add one (Z or +01:00) or say which zone naive times are in (naive_tz)",
+                    "timestamp has no offset; add one (Z or +01:00), or say which zone naive times are in: "
+                    "`perseus build consumption --naive-tz Europe/London` (read_long(..., naive_tz=...) in Python)",
                     location=f"row {n}, column {'start' if start.tzinfo is None else 'end'}",
                 )
             if start.tzinfo is None:

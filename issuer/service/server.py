@@ -138,6 +138,17 @@ def describe_service(settings: Settings) -> list[str]:
         state.close()
 
 
+def _port_is_free(host: str, port: int) -> None:
+    """Bind the port as uvicorn will (SO_REUSEADDR) and let it go: a busy port is a ConfigError, not a false "listening"."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another perseus serve running? choose --port)") from None
+
+
 def serve(settings: Settings, *, ssl_certfile: str | None = None, ssl_keyfile: str | None = None) -> None:
     """Run the service until interrupted (blocks)."""
     import uvicorn
@@ -154,6 +165,7 @@ def serve(settings: Settings, *, ssl_certfile: str | None = None, ssl_keyfile: s
     configure_logging(settings.log_level)
     for line in describe_service(settings):
         log.info("%s", line)
+    _port_is_free(settings.host, settings.port)  # say "listening" (or change anything) only once the port can be bound
     os.environ.update(environment_for_workers(settings))
     if settings.verify_processes is None:
         os.environ["PERSEUS_VERIFY_PROCESSES"] = "1"  # verify outside the process that issues (verify_pool.py)
