@@ -144,7 +144,7 @@ def load_bundle(source: str | Path | Mapping[str, Any] | Sequence[Any]) -> Bundl
     elif path.is_file() and zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as archive:
-                members = sorted(i for i in archive.infolist() if i.filename.endswith(".json") and not i.is_dir())
+                members = sorted((i for i in archive.infolist() if i.filename.endswith(".json") and not i.is_dir()), key=lambda i: i.filename)
                 if len(members) > MAX_FILES:
                     raise BundleError(f"the bundle archive holds more than {MAX_FILES} JSON files")
                 for info in members:

@@ -25,6 +25,7 @@ from ib1_pki import CAP_ROLE, EDP_ROLE, SIGNED_AT, Party, Pki, cap_steps, edp_st
 from perseus.issuer.keyfile import KeyFile, read_key_file  # noqa: E402
 from perseus.issuer.signing import sign_document  # noqa: E402
 from perseus.verifier.digests import credential_digest  # noqa: E402
+from perseus.verifier.status import Bitstring  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -70,7 +71,8 @@ def _z(moment: datetime) -> str:
 
 
 def consumption(p: Parties, year: int, month: int, *, steps: list[dict[str, Any]] | None = None, record: Any = None,
-                signer: Party | None = None, signed_at: datetime = SIGNED_AT, made: datetime = EDP_MADE) -> dict[str, Any]:
+                signer: Party | None = None, signed_at: datetime = SIGNED_AT, made: datetime = EDP_MADE,
+                status_index: int | None = None) -> dict[str, Any]:
     """A half-hourly consumption credential for one month, carrying the IB1 record its API response came with."""
     start, end = month_bounds(year, month)
     credential = example("electricity-halfhourly-2023-10")
@@ -82,7 +84,29 @@ def consumption(p: Parties, year: int, month: int, *, steps: list[dict[str, Any]
     if record is None:
         record = own_sign(signer or p.edp, steps if steps is not None else edp_steps(period=(_z(start), _z(end))), at=signed_at)
     credential["provenance"] = {"type": "Provenance", "ib1ProvenanceRecord": record}
+    if status_index is not None:
+        credential["credentialStatus"] = {
+            "id": f"{LIST_URL}#{status_index}", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+            "statusListIndex": str(status_index), "statusListCredential": LIST_URL,
+        }
     return sign_document(credential, p.keys["edp"], created=made)
+
+
+LIST_URL = "https://edp.example/status/1"
+
+
+def status_list(p: Parties, revoked: tuple[int, ...] = (), *, valid_until: str = "2025-08-01T00:00:00Z") -> dict[str, Any]:
+    """The EDP's revocation list (signed by the EDP's example key), with `revoked` entries set."""
+    bits = Bitstring.zeros(131_072)
+    for index in revoked:
+        bits.set(index, True)
+    document = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "id": LIST_URL,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": p.keys["edp"].controller,
+        "validFrom": "2025-06-30T00:00:00Z", "validUntil": valid_until,
+        "credentialSubject": {"id": LIST_URL + "#list", "type": "BitstringStatusList", "statusPurpose": "revocation", "encodedList": bits.encode()},
+    }
+    return sign_document(document, p.keys["edp"], created="2025-06-30T00:00:00Z")
 
 
 def report(p: Parties, inputs: list[dict[str, Any]], *, period: tuple[datetime, datetime], made: datetime = REPORT_MADE,
