@@ -312,6 +312,12 @@ def verify_bundle(
     registry = _registry(bundle, registry, trust_anchor, now, report)
 
     pool = {c["id"]: c for c in bundle.credentials if isinstance(c.get("id"), str)}
+    seen: set[str] = set()
+    for credential in bundle.credentials:
+        if credential.get("id") in seen:  # which of the two a link means would be a guess
+            report.add("broken", "DUPLICATE_ID", credential["id"], "the bundle holds two different credentials with this id")
+        elif isinstance(credential.get("id"), str):
+            seen.add(credential["id"])
     made: dict[str, datetime | None] = {}
     derived = {link.get("id") for c in bundle.credentials for link in _links(c) if isinstance(link, dict)}
     examined = _examine_all(bundle, derived, registry=registry, now=now, status_max_age=status_max_age, loader=loader, workers=workers)

@@ -146,3 +146,14 @@ def one_month_chain(p: Parties, **consumption_options: Any) -> dict[str, Any]:
 
 def presentation(*credentials: dict[str, Any]) -> dict[str, Any]:
     return {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], "verifiableCredential": list(credentials)}
+
+
+if __name__ == "__main__":  # python tests/chain/chain_builder.py OUT: a one-month example bundle to try the CLI on
+    out = Path(sys.argv[1])
+    (out / "bundle").mkdir(parents=True, exist_ok=True)
+    demo = parties()
+    for i, item in enumerate(one_month_chain(demo)["verifiableCredential"]):
+        (out / "bundle" / f"{i}.json").write_text(json.dumps(item, indent=1))
+    (out / "bundle" / "registry.json").write_bytes(snapshot())
+    (out / "ib1-roots.pem").write_bytes(demo.pki.root_pem)
+    print(f"perseus verify --bundle {out / 'bundle'} --trust-anchor {trust_anchor()} --ib1-roots {out / 'ib1-roots.pem'}")

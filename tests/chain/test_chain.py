@@ -248,3 +248,13 @@ def test_a_bad_bundle_is_refused_or_reported_with_a_reason(tmp_path: Path, conte
         assert result.complete and result.notes  # nothing to check, and it says what it skipped
     with pytest.raises(BundleError, match="neither a folder"):
         load_bundle(tmp_path / "absent")
+
+
+def test_two_credentials_with_one_id_break_the_chain(p: cb.Parties) -> None:
+    vp = cb.one_month_chain(p)
+    _, electricity, _ = parts(vp)
+    other = copy.deepcopy(electricity)
+    other["credentialSubject"]["totalKwh"] = "2.000"
+    vp["verifiableCredential"].append(resign_edp(p, other))
+    result = check(p, vp)
+    assert any(f.code == "DUPLICATE_ID" and f.link == electricity["id"] for f in result.findings), result.report()
