@@ -44,7 +44,6 @@ from .ib1_provenance import Ib1RecordResult, verify_ib1_record
 from .loader import DocumentLoader
 from .multibase import decode
 from .provenance_check import Ib1Options, ib1_records_of
-from .result import ProblemDetail
 
 __all__ = ["Bundle", "BundleError", "ChainReport", "Finding", "load_bundle", "verify_bundle"]
 

@@ -8,7 +8,6 @@ records are signed on 2025-06-01, the consumption credentials on 2025-06-02, the
 
 from __future__ import annotations
 
-import copy
 import json
 import sys
 import uuid

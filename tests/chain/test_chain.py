@@ -7,7 +7,7 @@ import base64
 import copy
 import json
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
