@@ -147,6 +147,10 @@ def dump_json(document: Any) -> str:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from .verify import parse_checks, verify_credential
 
+    if args.bundle is not None or args.graph or args.output:  # -- whole chains (verifier/chain.py)
+        return _cmd_verify_bundle(args)
+    if args.file is None:
+        raise UsageError("give the credential to verify (FILE), or --bundle BUNDLE")
     try:
         checks = parse_checks(args.checks)
     except ValueError as exc:
@@ -195,6 +199,41 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(result.report() + "\n")
     return EXIT_OK if result.verified else EXIT_NOT_VERIFIED
+
+
+def _cmd_verify_bundle(args: argparse.Namespace) -> int:
+    """`perseus verify --bundle`: the whole chain a bundle holds — complete, broken at a link, or an input missing."""
+    import os
+
+    from .chain import BundleError, verify_bundle
+    from .registry_snapshot import SnapshotError, TrustAnchor
+
+    if args.bundle is None:
+        raise UsageError("--graph and -o go with --bundle BUNDLE")
+    if args.file is not None or args.input or args.status_list or args.fetch_status or args.checks:
+        raise UsageError("--bundle takes every credential, status list and registry snapshot from the bundle: give no FILE, --input, --status-list, --fetch-status or --checks with it")
+    if args.output and not args.graph:
+        raise UsageError("-o writes the --graph export; give --graph dot or --graph mermaid")
+    registry = anchor = None
+    if args.registry is not None:
+        registry, _ = _load_registry(args)
+    else:
+        anchor_text = args.trust_anchor or os.environ.get("PERSEUS_REGISTRY_TRUST_ANCHOR")
+        try:
+            anchor = TrustAnchor.parse(anchor_text.split(",")) if anchor_text else None
+        except SnapshotError as exc:
+            raise UsageError(exc.message) from None
+    try:
+        result = verify_bundle(args.bundle, registry=registry, trust_anchor=anchor, ib1=_ib1_options(args), status_max_age=args.status_max_age)
+    except BundleError as exc:
+        raise ParsingError(f"bundle {args.bundle!r}: {exc.message}") from None
+    if args.graph:
+        graph = result.to_dot() if args.graph == "dot" else result.to_mermaid()
+        write_output(graph, args.output)
+        if args.output is None or args.output == "-":
+            return EXIT_OK if result.complete else EXIT_NOT_VERIFIED
+    sys.stdout.write((dump_json(result.to_json()) if args.json else result.report()) + "\n")
+    return EXIT_OK if result.complete else EXIT_NOT_VERIFIED
 
 
 def _load_registry(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -286,7 +325,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Verify a Verifiable Credential offline: proofs, issuer binding, validity period. "
         "Exit 0 when verified, 1 when not (the reasons are printed), 2 when the file cannot be read.",
     )
-    verify.add_argument("file", help="the credential (JSON, or a VC-JOSE-COSE vc+jwt token), or - for standard input")
+    verify.add_argument("file", nargs="?", help="the credential (JSON, or a VC-JOSE-COSE vc+jwt token), or - for standard input")
     verify.add_argument(
         "--checks",
         metavar="LIST",
@@ -380,6 +419,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="a role URL every IB1 record signer must hold (one of those given); repeatable (default: none required)",
     )
     verify.add_argument("--json", action="store_true", help="print the result as JSON (top-level boolean 'verified')")
+    verify.add_argument(
+        "--bundle",
+        metavar="BUNDLE",
+        help="check a whole chain instead of one credential: a presentation, or a folder or zip of credentials, IB1 "
+        "records, status lists and a registry snapshot (counted only with --trust-anchor); exit 0 when complete",
+    )
+    verify.add_argument("--graph", choices=("dot", "mermaid"), help="with --bundle, export the chain graph as DOT or Mermaid")
+    verify.add_argument("-o", "--output", metavar="FILE", help="with --graph, write the graph to FILE (the report is still printed)")
     verify.set_defaults(run=_cmd_verify)
     derive = commands.add_parser(
         "derive",
