@@ -25,6 +25,8 @@ import concurrent.futures
 import logging
 import multiprocessing
 import secrets
+import contextlib
+import os
 import signal
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -36,10 +38,17 @@ log = logging.getLogger("perseus.service")
 _STATE: Any = None  # the worker process's ServiceState
 
 
+# How much lower the verification worker's CPU priority is than the service's: anonymous verification of
+# large documents is CPU-bound and can wait; issuing and health checks on the same cores must not.
+WORKER_NICENESS = 10
+
+
 def _start_worker(settings: Any) -> None:
-    """Worker initializer: ignore Ctrl-C (the parent shuts the pool down), open the service once."""
+    """Worker initializer: ignore Ctrl-C (the parent shuts the pool down), lower priority, open the service once."""
     global _STATE
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, AttributeError):  # not on every platform; priority is a preference
+        os.nice(WORKER_NICENESS)
     from .state import open_service
 
     _STATE = open_service(settings)
