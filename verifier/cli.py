@@ -185,7 +185,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         result = verify_jwt(token, **common)
     else:
         result = verify_credential(
-            document, registry=registry, registry_framework=args.registry_framework, ib1=_ib1_options(args),
+            document, registry=registry, registry_framework=args.registry_framework, ib1=_ib1_options_if_given(args),
             permission_recipient=args.recipient, **common,
         )
     if registry is not None and registry.usable and registry_state is not None:
@@ -273,6 +273,11 @@ def _jwt_of(text: str, path: str) -> str | None:
         return data_url_token(document.get("id"))
     except JoseError as exc:
         raise ParsingError(f"credential {path!r}: {exc.message}") from None
+
+
+def _ib1_options_if_given(args: argparse.Namespace) -> Any:
+    """`_ib1_options` when an --ib1-* option was given, else None (the check's defaults; no X.509 import)."""
+    return _ib1_options(args) if (args.ib1_roots or args.ib1_role or args.ib1_environment) else None
 
 
 def _ib1_options(args: argparse.Namespace) -> Any:
