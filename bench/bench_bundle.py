@@ -48,7 +48,11 @@ def build(folder: Path) -> tuple[cb.Parties, Path, int]:
 
 
 def main() -> int:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A year's chain as one bundle: whole `perseus verify --bundle` process and in process.")
+    parser.add_argument("runs", nargs="?", type=int, default=5, help="whole-process runs (default 5)")
+    runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work) / "bundle"
         folder.mkdir()
