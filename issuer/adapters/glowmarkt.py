@@ -11,7 +11,7 @@ real zeros, and says so nowhere else — check the completeness against the DCC 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,10 @@ from perseus.issuer.energy.errors import InputDataError, ParsingInputError
 from perseus.issuer.energy.model import EnergyUnit
 
 from ._common import load_json
-from .interval_rows import VendorReadings, decimal_value, finish
+from .interval_rows import HALF_HOUR, VendorReadings, decimal_value, finish, stated_unit
 
 __all__ = ["is_glowmarkt", "read_glowmarkt"]
 
-_UNITS = {"kwh": EnergyUnit.KWH, "wh": EnergyUnit.WHR, "m3": EnergyUnit.MTQ, "m³": EnergyUnit.MTQ}
-_HALF = timedelta(minutes=30)
 
 
 def is_glowmarkt(document: Any) -> bool:
@@ -44,12 +42,8 @@ def read_glowmarkt(source: str | Path | bytes | Any, *, unit: EnergyUnit | None 
     period = query.get("period", "PT30M")
     if period != "PT30M":
         raise InputDataError(f"period {period!r}: only half-hourly readings (period=PT30M) are read", location="query.period")
-    stated = document.get("units")
-    if stated is not None:
-        found = _UNITS.get(str(stated).strip().lower())
-        if found is None:
-            raise InputDataError(f"unknown units {stated!r} (expected kWh or m3)", location="units")
-        unit = found
+    stated = stated_unit(document.get("units"), "units")
+    unit = stated or unit
     classifier = str(document.get("classifier", ""))
     fuel = "gas" if classifier.startswith("gas") else "electricity" if classifier.startswith("electricity") else None
     rows = []
@@ -61,5 +55,5 @@ def read_glowmarkt(source: str | Path | bytes | Any, *, unit: EnergyUnit | None 
         if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds < 2**33:
             raise InputDataError(f"expected whole epoch seconds, got {seconds!r}", location=f"{where}[0]")
         start = datetime.fromtimestamp(seconds, UTC)
-        rows.append((start, start + _HALF, decimal_value(pair[1], f"{where}[1]"), where))
+        rows.append((start, start + HALF_HOUR, decimal_value(pair[1], f"{where}[1]"), where))
     return VendorReadings(finish(rows, unit or EnergyUnit.KWH), unit_stated=stated is not None, fuel=fuel)  # type: ignore[arg-type]

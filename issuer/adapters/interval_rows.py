@@ -8,14 +8,14 @@ where its fields are, and every error names ``<source> row N`` and the field.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from perseus.issuer.energy.errors import InputDataError
 from perseus.issuer.energy.model import EnergyUnit, IntervalReading
 
-__all__ = ["VendorReadings", "decimal_value", "finish"]
+__all__ = ["HALF_HOUR", "VendorReadings", "decimal_value", "finish", "stated_unit"]
 
 Fuel = Literal["electricity", "gas"]
 
@@ -27,6 +27,21 @@ class VendorReadings:
     readings: tuple[IntervalReading, ...]
     unit_stated: bool
     fuel: Fuel | None = None
+
+
+HALF_HOUR = timedelta(minutes=30)
+# How vendor downloads spell their units (case and spaces ignored).
+_VENDOR_UNITS = {"kwh": EnergyUnit.KWH, "wh": EnergyUnit.WHR, "m3": EnergyUnit.MTQ, "m³": EnergyUnit.MTQ}
+
+
+def stated_unit(stated: Any, location: str) -> EnergyUnit | None:
+    """The unit a download states (None when it states none); an unknown one is an error naming where."""
+    if stated is None:
+        return None
+    unit = _VENDOR_UNITS.get(str(stated).strip().lower())
+    if unit is None:
+        raise InputDataError(f"unknown unit {stated!r} (expected kWh or m3)", location=location)
+    return unit
 
 
 def decimal_value(value: Any, location: str) -> Decimal:

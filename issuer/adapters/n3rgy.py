@@ -17,12 +17,10 @@ from perseus.issuer.energy.errors import InputDataError, ParsingInputError
 from perseus.issuer.energy.model import EnergyUnit
 
 from ._common import load_json
-from .interval_rows import VendorReadings, decimal_value, finish
+from .interval_rows import HALF_HOUR, VendorReadings, decimal_value, finish, stated_unit
 
 __all__ = ["is_n3rgy", "read_n3rgy"]
 
-_UNITS = {"kwh": EnergyUnit.KWH, "wh": EnergyUnit.WHR, "m3": EnergyUnit.MTQ, "m³": EnergyUnit.MTQ}
-_HALF = timedelta(minutes=30)
 
 
 def is_n3rgy(document: Any) -> bool:
@@ -53,17 +51,13 @@ def read_n3rgy(source: str | Path | bytes | Any, *, unit: EnergyUnit | None = No
     granularity = document.get("granularity", "halfhour")
     if granularity != "halfhour":
         raise InputDataError(f"granularity {granularity!r}: only half-hourly data is read", location="granularity")
-    stated = document.get("unit")
-    if stated is not None:
-        found = _UNITS.get(str(stated).strip().lower())
-        if found is None:
-            raise InputDataError(f"unknown unit {stated!r} (expected kWh or m3)", location="unit")
-        unit = found
+    stated = stated_unit(document.get("unit"), "unit")
+    unit = stated or unit
     resource = str(document.get("resource", ""))
     fuel = "gas" if "/gas/" in resource else "electricity" if "/electricity/" in resource else None
     rows = []
     for n, item in enumerate(document["values"]):
         where = f"values[{n}]"
         end = _end(item.get("timestamp"), f"{where}.timestamp")
-        rows.append((end - _HALF, end, decimal_value(item.get("value"), f"{where}.value"), where))
+        rows.append((end - HALF_HOUR, end, decimal_value(item.get("value"), f"{where}.value"), where))
     return VendorReadings(finish(rows, unit or EnergyUnit.KWH), unit_stated=stated is not None, fuel=fuel)  # type: ignore[arg-type]

@@ -20,12 +20,10 @@ from perseus.issuer.energy.errors import InputDataError, ParsingInputError
 from perseus.issuer.energy.model import EnergyUnit
 
 from ._common import load_json
-from .interval_rows import VendorReadings, decimal_value, finish
+from .interval_rows import HALF_HOUR, VendorReadings, decimal_value, finish, stated_unit
 
 __all__ = ["is_ovo", "read_ovo"]
 
-_UNITS = {"kwh": EnergyUnit.KWH, "wh": EnergyUnit.WHR, "m3": EnergyUnit.MTQ, "m³": EnergyUnit.MTQ}
-_HALF = timedelta(minutes=30)
 _CLOSED = timedelta(minutes=29, seconds=59, milliseconds=999)
 
 
@@ -85,13 +83,10 @@ def read_ovo(
         if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
             raise InputDataError(f"{naive.isoformat()} does not exist in {tz} (the clocks went forward)", location=f"{where}.interval.start")
         start = local.astimezone(UTC)
-        unit_text = item.get("unit")
-        unit = _UNITS.get(str(unit_text).strip().lower()) if unit_text is not None else None
-        if unit_text is not None and unit is None:
-            raise InputDataError(f"unknown unit {unit_text!r} (expected kwh or m3)", location=f"{where}.unit")
+        unit = stated_unit(item.get("unit"), f"{where}.unit")
         if unit is not None:
             units.add(unit)
-        rows.append((start, start + _HALF, decimal_value(item.get("consumption"), f"{where}.consumption"), where))
+        rows.append((start, start + HALF_HOUR, decimal_value(item.get("consumption"), f"{where}.consumption"), where))
     if len(units) > 1:
         raise InputDataError(f"mixed units {sorted(u.value for u in units)}", location=f"{fuel}.data")
     unit = next(iter(units)) if units else EnergyUnit.KWH
