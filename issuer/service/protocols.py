@@ -119,6 +119,20 @@ class _Guard:
     server_state: Any
     cycle: Any
 
+    # Cooperative overrides: _Guard comes before the uvicorn protocol in each subclass's MRO, so super()
+    # is that protocol, and both guarded protocols share these three.
+    def __init__(self, *args: Any, limits: ConnectionLimits | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self._guard_init(limits)
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._guard_connection_made()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._guard_connection_lost()
+        super().connection_lost(exc)  # type: ignore[misc]
+
     def _guard_init(self, limits: ConnectionLimits | None) -> None:
         self.limits = limits or ConnectionLimits()
         self._timer = None
@@ -227,18 +241,6 @@ class _Guard:
 class GuardedHttpToolsProtocol(_Guard, HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits and problem+json errors of `_Guard`."""
 
-    def __init__(self, *args: Any, limits: ConnectionLimits | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._guard_init(limits)
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._guard_connection_made()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._guard_connection_lost()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
         if self._refused_connection:
             return
@@ -280,18 +282,6 @@ class GuardedHttpToolsProtocol(_Guard, HttpToolsProtocol):
 
 class GuardedH11Protocol(_Guard, H11Protocol):
     """uvicorn's h11 protocol with the limits and problem+json errors of `_Guard`."""
-
-    def __init__(self, *args: Any, limits: ConnectionLimits | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._guard_init(limits)
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._guard_connection_made()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._guard_connection_lost()
-        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         import h11
